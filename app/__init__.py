@@ -1,0 +1,1 @@
+"""Hearth: a privacy-first desktop AI assistant."""

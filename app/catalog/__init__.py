@@ -1,0 +1,1 @@
+"""Models: GGUF inspection, the registry of local models, the embedded default."""

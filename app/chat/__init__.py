@@ -1,0 +1,1 @@
+"""A turn from the user's text to a stored reply."""

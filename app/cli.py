@@ -1,0 +1,148 @@
+"""The command-line face of Hearth (contract: shared CLI.md).
+
+Exit status: 0 done, 1 a user-facing error (one or two lines on stderr),
+2 wrong usage, 3 refused by policy or for lack of consent.  ``--json``
+prints exactly one JSON document on stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from app.errors import HearthError, UsageError
+
+log = logging.getLogger("hearth.cli")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"hearth: {message}\n")
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=None) + "\n")
+    sys.stdout.flush()
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def read_text_arg(value: str | None, what: str = "text") -> str:
+    """A text argument, or stdin when it is '-' (or absent with piped input)."""
+    if value == "-" or (value is None and not sys.stdin.isatty()):
+        return sys.stdin.read()
+    if value is None:
+        raise UsageError(f"Give the {what} as an argument, or '-' to read it from stdin.")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hearth", description="Hearth: a private AI assistant on your computer.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    chat = sub.add_parser("chat", help="send one message and stream the reply")
+    chat.add_argument("text", nargs="?", help="the message, or '-' to read stdin")
+    where = chat.add_mutually_exclusive_group()
+    where.add_argument("--conversation", metavar="ID", help="continue a conversation")
+    where.add_argument("--new", action="store_true", help="start a new conversation (default)")
+    chat.add_argument("--model", metavar="NAME", help="a registered model (default: settings)")
+    chat.add_argument("--engine", choices=["local", "ollama", "server"], default="local")
+    chat.add_argument("--cloud", metavar="PROVIDER:MODEL", help="send this message to a cloud API")
+    chat.add_argument("--context", action="store_true", help="with --cloud: send earlier turns")
+    chat.add_argument("--yes", action="store_true", help="with --cloud: consent for this call")
+    chat.add_argument("--json", action="store_true", help="print one JSON document")
+
+    history = sub.add_parser("history", help="list, show, search, export or delete chats")
+    hsub = history.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                  parser_class=_Parser)
+    hl = hsub.add_parser("list", help="conversations, most recent first")
+    hl.add_argument("--json", action="store_true")
+    hs = hsub.add_parser("show", help="one conversation's messages")
+    hs.add_argument("id")
+    hs.add_argument("--json", action="store_true")
+    hq = hsub.add_parser("search", help="full-text search over all messages")
+    hq.add_argument("query")
+    hq.add_argument("--json", action="store_true")
+    he = hsub.add_parser("export", help="print a conversation as Markdown or JSON")
+    he.add_argument("id")
+    he.add_argument("--format", choices=["md", "json"], default="md")
+    hd = hsub.add_parser("delete", help="delete a conversation")
+    hd.add_argument("id")
+    hd.add_argument("--json", action="store_true")
+
+    models = sub.add_parser("models", help="the local GGUF models")
+    msub = models.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                 parser_class=_Parser)
+    ml = msub.add_parser("list", help="registered models")
+    ml.add_argument("--json", action="store_true")
+    ma = msub.add_parser("add", help="validate and register a local GGUF file")
+    ma.add_argument("path")
+    ma.add_argument("--name", help="name to register it under (default: from the file name)")
+    ma.add_argument("--json", action="store_true")
+    mi = msub.add_parser("info", help="what a model file holds")
+    mi.add_argument("name")
+    mi.add_argument("--json", action="store_true")
+    mr = msub.add_parser("remove", help="forget a model (the file is left in place)")
+    mr.add_argument("name")
+
+    settings = sub.add_parser("settings", help="read and change settings")
+    ssub = settings.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                   parser_class=_Parser)
+    sg = ssub.add_parser("get")
+    sg.add_argument("key")
+    ss = ssub.add_parser("set")
+    ss.add_argument("key")
+    ss.add_argument("value")
+    sl = ssub.add_parser("list")
+    sl.add_argument("--json", action="store_true")
+
+    doctor = sub.add_parser("doctor", help="check this installation")
+    doctor.add_argument("--json", action="store_true")
+
+    bench = sub.add_parser("bench", help="measure performance on this machine")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--tokens", type=int, default=128, help="tokens per decode run")
+    bench.add_argument("--skip-gui", action="store_true", help="leave out the GUI measurements")
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run one CLI command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    from app import commands
+    from app.core import Hearth, setup_logging
+
+    hearth: Hearth | None = None
+    try:
+        hearth = Hearth()
+        setup_logging(hearth.paths)
+        handler = getattr(commands, f"cmd_{args.command}")
+        return int(handler(hearth, args) or 0)
+    except HearthError as exc:
+        note(f"hearth: {exc.user_text()}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        note("hearth: interrupted.")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception:  # a bug: log the traceback, show the user one line
+        log.exception("internal error in 'hearth %s'", args.command)
+        where = hearth.paths.logs_dir / "hearth.log" if hearth else Path("hearth.log")
+        note(f"hearth: internal error; the details are in {where}.")
+        return 1
+    finally:
+        if hearth is not None:
+            hearth.close()

@@ -1,0 +1,275 @@
+"""The CLI's commands: each takes the :class:`~app.core.Hearth` context and parsed args."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.catalog.default_model import DEFAULT_MODEL_NAME
+from app.chat.session import TextDelta, TurnFinished, TurnStarted
+from app.cli import emit_json, note, read_text_arg
+from app.core import Hearth
+from app.errors import EngineError, HearthError, UsageError
+
+
+def _progress_printer(label: str) -> Any:
+    last = [-1]
+
+    def show(done: int, total: int) -> None:
+        pct = int(done * 100 / total) if total else 100
+        if pct != last[0] and pct % 10 == 0:
+            last[0] = pct
+            note(f"{label}: {pct}%")
+
+    return show
+
+
+def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
+    if args.cloud:
+        raise HearthError(
+            "Cloud escalation is not available in this version of Hearth; "
+            "the message was not sent."
+        )
+    if args.engine != "local":
+        raise HearthError(f"The {args.engine} engine is not available in this version of Hearth.")
+    text = read_text_arg(args.text, "message")
+    if not text.strip():
+        raise UsageError("Type a message first: an empty message is not sent.")
+    if args.conversation:
+        conversation_id = hearth.history.resolve_conversation(args.conversation)
+    else:
+        conversation_id = hearth.history.create_conversation().id
+    registry = hearth.models
+    if (args.model or registry.default_name) == DEFAULT_MODEL_NAME and not registry.default_prepared():
+        note("Preparing the embedded default model (first run)…")
+        registry.ensure_default(_progress_printer("Preparing model"))
+    entry = registry.resolve(args.model)
+    engine = hearth.load_engine(entry)
+    service = hearth.chat_service(engine)
+    finished: TurnFinished | None = None
+    reply_parts: list[str] = []
+    try:
+        for event in service.send(conversation_id, text):
+            if isinstance(event, TurnStarted) and event.dropped_messages:
+                note(
+                    f"Note: {event.dropped_messages} older message(s) were left out of the "
+                    "prompt to fit the model's context window."
+                )
+            elif isinstance(event, TextDelta):
+                reply_parts.append(event.text)
+                if not args.json:
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+            elif isinstance(event, TurnFinished):
+                finished = event
+    finally:
+        engine.close()
+    if finished is None:
+        raise EngineError("The model stopped without finishing its reply.")
+    msg = finished.message
+    if args.json:
+        emit_json(
+            {
+                "conversation_id": conversation_id,
+                "message_id": msg.id,
+                "engine": msg.engine,
+                "model": msg.model,
+                "reply": msg.content,
+                "complete": msg.complete,
+                "usage": {
+                    "prompt_tokens": msg.prompt_tokens or 0,
+                    "completion_tokens": msg.completion_tokens or 0,
+                },
+                "timings": {"ttft_s": msg.ttft_s or 0.0, "tokens_per_s": msg.tokens_per_s or 0.0},
+                "cloud": None,
+            }
+        )
+    else:
+        sys.stdout.write("\n")
+        note(
+            f"[{msg.model} · conversation {conversation_id[:8]} · "
+            f"{msg.completion_tokens or 0} tokens · {msg.tokens_per_s or 0:.1f} tok/s]"
+        )
+    return 0
+
+
+def cmd_history(hearth: Hearth, args: argparse.Namespace) -> int:
+    history = hearth.history
+    if args.action == "list":
+        convs = history.list_conversations()
+        if args.json:
+            emit_json({"conversations": [c.to_json() for c in convs]})
+        for c in convs if not args.json else []:
+            print(f"{c.id[:8]}  {c.updated_at:%Y-%m-%d %H:%M}  {c.message_count:>3} msg  {c.title}")
+        return 0
+    if args.action == "search":
+        hits = history.search(args.query)
+        if args.json:
+            emit_json({"query": args.query, "results": [vars(h) for h in hits]})
+        for h in hits if not args.json else []:
+            print(f"{h.conversation_id[:8]}  {h.conversation_title}: {' '.join(h.snippet.split())}")
+        return 0
+    conversation_id = history.resolve_conversation(args.id)
+    if args.action == "show":
+        conv = history.get_conversation(conversation_id)
+        messages = history.messages(conversation_id)
+        if args.json:
+            emit_json(conv.to_json() | {"messages": [m.to_json() for m in messages]})
+            return 0
+        print(f"# {conv.title}  ({conv.id})")
+        for m in messages:
+            flag = "" if m.complete else "  [incomplete]"
+            print(f"\n[{m.role}]{flag}\n{m.content}")
+        return 0
+    if args.action == "export":
+        print(history.export(conversation_id, args.format))
+        return 0
+    if args.action == "delete":
+        history.delete_conversation(conversation_id)
+        if args.json:
+            emit_json({"deleted": conversation_id})
+        else:
+            note(f"Deleted conversation {conversation_id}.")
+        return 0
+    raise UsageError(f"Unknown history action {args.action!r}.")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+def cmd_models(hearth: Hearth, args: argparse.Namespace) -> int:
+    registry = hearth.models
+    if args.action == "list":
+        entries = registry.list()
+        if args.json:
+            emit_json({"models": [e.to_json() for e in entries]})
+            return 0
+        if not entries:
+            note("No models registered yet; the embedded default is prepared on first chat.")
+        for e in entries:
+            mark = "*" if e.is_default else " "
+            missing = "" if e.path.is_file() else "  [file missing]"
+            print(f"{mark} {e.name}  {e.architecture}  {e.quantization or '?'}  "
+                  f"{_size(e.size_bytes)}{missing}")
+        return 0
+    if args.action == "add":
+        from app.catalog.gguf_info import check_header
+
+        path = Path(args.path)
+        check_header(path.expanduser())
+        entry = registry.add(path, args.name)
+        if args.json:
+            emit_json(entry.to_json())
+        else:
+            note(f"Added model {entry.name} ({entry.architecture}, {entry.quantization}, "
+                 f"{'chat template' if entry.has_chat_template else 'no chat template'}).")
+        return 0
+    if args.action == "info":
+        if args.name == DEFAULT_MODEL_NAME and not registry.default_prepared():
+            note("Preparing the embedded default model (first run)…")
+            registry.ensure_default(_progress_printer("Preparing model"))
+        entry = registry.get(args.name)
+        if args.json:
+            emit_json(entry.to_json())
+            return 0
+        for key, value in entry.to_json().items():
+            print(f"{key:18} {value}")
+        return 0
+    if args.action == "remove":
+        registry.remove(args.name)
+        note(f"Removed {args.name} from Hearth (the file itself was left in place).")
+        return 0
+    raise UsageError(f"Unknown models action {args.action!r}.")
+
+
+def cmd_settings(hearth: Hearth, args: argparse.Namespace) -> int:
+    settings = hearth.settings
+    if args.action == "get":
+        print(settings.get(args.key))
+    elif args.action == "set":
+        settings.set(args.key, args.value)
+        hearth.save_settings()
+        note(f"{args.key} = {settings.get(args.key)}")
+    else:
+        values = {key: settings.get(key) for key in settings.keys()}
+        if args.json:
+            emit_json(values)
+        else:
+            for key, value in values.items():
+                print(f"{key} = {value}")
+    return 0
+
+
+def doctor_report(hearth: Hearth) -> dict[str, Any]:
+    import psutil
+
+    report: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_cores_physical": psutil.cpu_count(logical=False),
+        "cpu_cores_logical": psutil.cpu_count(),
+        "ram_total_gb": round(psutil.virtual_memory().total / 1e9, 1),
+        "ram_available_gb": round(psutil.virtual_memory().available / 1e9, 1),
+        "paths": {
+            "config": str(hearth.paths.config_dir),
+            "data": str(hearth.paths.data_dir),
+            "models": str(hearth.paths.models_dir),
+            "logs": str(hearth.paths.logs_dir),
+        },
+        "network_mode": hearth.settings.network.mode,
+    }
+    try:
+        from app.engines.llamacpp import build_info
+
+        info = build_info()
+        flags = info.get("system_info", "")
+        report["llama_cpp"] = {
+            "version": info["llama_cpp_python"],
+            "gpu_offload": info.get("gpu_offload", False),
+            "cuda": "CUDA" in flags,
+            "metal": "METAL" in flags.upper(),
+            "system_info": flags,
+        }
+    except ImportError as exc:
+        report["llama_cpp"] = {"error": f"not installed ({exc})"}
+    registry = hearth.models
+    report["default_model"] = {
+        "name": registry.default_name,
+        "prepared": registry.default_prepared(),
+    }
+    report["models_registered"] = len(registry.list())
+    report["keyring"] = "not used yet (cloud escalation is not in this version)"
+    report["presidio"] = "not used yet (redaction is not in this version)"
+    return report
+
+
+def cmd_doctor(hearth: Hearth, args: argparse.Namespace) -> int:
+    report = doctor_report(hearth)
+    if args.json:
+        emit_json(report)
+        return 0
+    for key, value in report.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for k, v in value.items():
+                print(f"  {k:16} {v}")
+        else:
+            print(f"{key:20} {value}")
+    return 0
+
+
+def cmd_bench(hearth: Hearth, args: argparse.Namespace) -> int:
+    from app.bench import run_bench
+
+    results = run_bench(hearth, tokens=args.tokens, gui=not args.skip_gui, log=note)
+    if args.json:
+        emit_json(results)
+    else:
+        for key, value in results.items():
+            print(f"{key:36} {value}")
+    return 0

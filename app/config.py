@@ -1,0 +1,179 @@
+"""Typed settings, the data folders, and the settings file's migrations.
+
+``HEARTH_HOME`` puts config, data, models and logs under one folder; without
+it the platform's directories are used (platformdirs).  Secrets are never
+settings: API keys live in the OS keyring only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.errors import ConfigError, UsageError
+
+SCHEMA_VERSION = 1
+APP_NAME = "Hearth"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where Hearth keeps its files."""
+
+    config_dir: Path
+    data_dir: Path
+    models_dir: Path
+    logs_dir: Path
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
+    def database_file(self) -> Path:
+        return self.data_dir / "hearth.db"
+
+    def ensure(self) -> None:
+        for folder in (self.config_dir, self.data_dir, self.models_dir, self.logs_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        home = os.environ.get("HEARTH_HOME")
+        if home:
+            root = Path(home).expanduser().resolve()
+            return cls(root / "config", root / "data", root / "models", root / "logs")
+        data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return cls(
+            config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            data_dir=data,
+            models_dir=data / "models",
+            logs_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        )
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class NetworkSettings(_Section):
+    mode: Literal["offline", "lan", "cloud"] = Field("offline", title="Network mode")
+
+
+class ModelSettings(_Section):
+    default: str = Field("", title="Model used for new chats (empty: the embedded default)")
+    n_ctx: int = Field(4096, ge=256, le=262144, title="Context window in tokens")
+    n_threads: int = Field(0, ge=0, le=512, title="CPU threads (0: physical cores)")
+    n_gpu_layers: int = Field(0, ge=-1, title="Layers offloaded to the GPU (-1: all)")
+    max_tokens: int = Field(512, ge=1, le=32768, title="Longest reply in tokens")
+    temperature: float = Field(0.7, ge=0.0, le=2.0, title="Sampling temperature")
+    system_prompt: str = Field(
+        "You are Hearth, a helpful assistant running privately on the user's computer.",
+        title="System prompt",
+    )
+
+
+class Settings(_Section):
+    schema_version: int = SCHEMA_VERSION
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+
+    # -- dotted-key access for `hearth settings` -----------------------------
+    def keys(self) -> list[str]:
+        out: list[str] = []
+        for section_name, section in self:
+            if isinstance(section, BaseModel):
+                out.extend(f"{section_name}.{key}" for key in type(section).model_fields)
+        return out
+
+    def get(self, key: str) -> Any:
+        section, attr = self._split(key)
+        return getattr(section, attr)
+
+    def set(self, key: str, raw: str) -> None:
+        section, attr = self._split(key)
+        current = getattr(section, attr)
+        value: Any = raw
+        if isinstance(current, bool):
+            value = raw.lower() in ("1", "true", "yes", "on")
+        elif isinstance(current, int):
+            try:
+                value = int(raw)
+            except ValueError:
+                raise UsageError(f"{key} must be a whole number, not {raw!r}.") from None
+        elif isinstance(current, float):
+            try:
+                value = float(raw)
+            except ValueError:
+                raise UsageError(f"{key} must be a number, not {raw!r}.") from None
+        try:
+            setattr(section, attr, value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise UsageError(f"Invalid value for {key}: {first['msg']}.") from None
+
+    def _split(self, key: str) -> tuple[BaseModel, str]:
+        if key not in self.keys():
+            raise UsageError(f"Unknown setting {key!r}. Run 'hearth settings list' to see them.")
+        section_name, attr = key.split(".", 1)
+        return getattr(self, section_name), attr
+
+
+# Each migration takes the raw dict of version N and returns version N+1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    version = int(raw.get("schema_version", 1))
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"The settings file was written by a newer Hearth (schema {version}, "
+            f"this version understands {SCHEMA_VERSION}).",
+            hint="Update Hearth, or move the settings file away to start fresh.",
+        )
+    while version < SCHEMA_VERSION:
+        raw = MIGRATIONS[version](raw)
+        version += 1
+        raw["schema_version"] = version
+    return raw
+
+
+def load_settings(paths: Paths) -> Settings:
+    """Read the settings file; a missing file gives the defaults."""
+    path = paths.settings_file
+    if not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not an object")
+        return Settings.model_validate(migrate(raw))
+    except (ValueError, ValidationError, OSError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(
+            f"The settings file {path} is not valid ({type(exc).__name__}).",
+            hint="Fix it, or move it away to start with the defaults.",
+        ) from None
+
+
+def save_settings(paths: Paths, settings: Settings) -> None:
+    """Write the settings file atomically."""
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(settings.model_dump(mode="json"), indent=2, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(dir=paths.config_dir, prefix=".settings-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp, paths.settings_file)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"Could not save settings: {exc.strerror or exc}.") from None

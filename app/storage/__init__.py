@@ -1,0 +1,1 @@
+"""History in SQLite through SQLAlchemy: schema, migrations, queries."""

@@ -1,0 +1,104 @@
+"""The conversation transcript: messages rendered as safe Markdown."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QTextBrowser
+
+from app.ui.markdown import render_markdown
+
+STYLE = """
+<style>
+ .msg { margin: 6px 0 12px 0; }
+ .who { font-weight: bold; color: #555; }
+ .user .who { color: #1a5fb4; }
+ .assistant .who { color: #26a269; }
+ .meta { color: #888; font-size: small; }
+ pre { background: #f3f3f3; padding: 6px; }
+ code { background: #f3f3f3; font-family: monospace; }
+ .image { color: #888; }
+</style>
+"""
+
+
+@dataclass
+class ShownMessage:
+    role: str
+    text: str
+    meta: str = ""
+
+
+class ChatView(QTextBrowser):
+    """Shows one conversation; the last message may be growing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAccessibleName("Conversation")
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self._messages: list[ShownMessage] = []
+        self._rendered: list[str] = []
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(60)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._refresh)
+
+    # Never load anything: no remote images, no local files.
+    def loadResource(self, kind: int, name: QUrl) -> object:  # noqa: N802 (Qt override)
+        return None
+
+    def messages(self) -> list[ShownMessage]:
+        return list(self._messages)
+
+    def plain_text_of_last(self) -> str:
+        return self._messages[-1].text if self._messages else ""
+
+    def set_messages(self, messages: list[ShownMessage]) -> None:
+        self._messages = list(messages)
+        self._rendered = [self._render(m) for m in self._messages]
+        self._refresh()
+
+    def append_message(self, message: ShownMessage) -> None:
+        self._messages.append(message)
+        self._rendered.append(self._render(message))
+        self._refresh()
+
+    def append_text(self, text: str) -> None:
+        """Grow the last message; the view repaints at most every 60 ms."""
+        if not self._messages:
+            return
+        self._messages[-1].text += text
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def finish_last(self, meta: str, text: str | None = None) -> None:
+        if not self._messages:
+            return
+        if text is not None:
+            self._messages[-1].text = text
+        self._messages[-1].meta = meta
+        self._dirty = True
+        self._refresh()
+
+    def _render(self, m: ShownMessage) -> str:
+        who = {"user": "You", "assistant": "Hearth"}.get(m.role, m.role)
+        body = render_markdown(m.text) if m.text else "<p><i>…</i></p>"
+        meta = f"<div class='meta'>{html.escape(m.meta)}</div>" if m.meta else ""
+        return f"<div class='msg {m.role}'><div class='who'>{who}</div>{body}{meta}</div>"
+
+    def _refresh(self) -> None:
+        if self._dirty and self._messages:
+            self._rendered[-1] = self._render(self._messages[-1])
+            self._dirty = False
+        bar = self.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        self.setHtml(STYLE + "".join(self._rendered))
+        if at_bottom:
+            self.moveCursor(QTextCursor.MoveOperation.End)
+            bar.setValue(bar.maximum())

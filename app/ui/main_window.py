@@ -1,0 +1,442 @@
+"""Hearth's main window: conversations on the left, the chat on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.chat.session import TurnFinished, TurnStarted
+from app.core import Hearth
+from app.errors import HearthError
+from app.storage.history import MessageView
+from app.ui.chat_view import ChatView, ShownMessage
+from app.ui.composer import Composer
+from app.ui.worker import ModelWorker
+
+
+def message_meta(m: MessageView) -> str:
+    if m.role != "assistant":
+        return ""
+    parts = [m.model or m.engine or ""]
+    if m.completion_tokens:
+        parts.append(f"{m.completion_tokens} tokens")
+    if m.tokens_per_s:
+        parts.append(f"{m.tokens_per_s:.1f} tok/s")
+    if not m.complete:
+        parts.append(f"incomplete ({m.error})" if m.error else "incomplete")
+    return " · ".join(p for p in parts if p)
+
+
+class MainWindow(QMainWindow):
+    requestLoad = Signal(str)  # noqa: N815 (Qt signal naming)
+    requestSend = Signal(str, str)  # noqa: N815
+    requestRegenerate = Signal(str)  # noqa: N815
+    requestShutdown = Signal()  # noqa: N815
+
+    def __init__(self, hearth: Hearth) -> None:
+        super().__init__()
+        self.hearth = hearth
+        self.setWindowTitle("Hearth")
+        self.resize(1100, 720)
+        self.conversation_id: str | None = None
+        self.model_ready = False
+        self.busy = False
+        self._build()
+        self._start_worker()
+        self.reload_conversations()
+        self._refresh_models()
+        self._set_ready(False)
+        self.requestLoad.emit(self.model_picker.currentData() or "")
+
+    # -- construction ---------------------------------------------------------
+    def _build(self) -> None:
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        self.new_button = QPushButton("New chat")
+        self.new_button.setAccessibleName("New chat")
+        self.new_button.setToolTip("New chat (Ctrl+N)")
+        self.new_button.clicked.connect(self.new_chat)
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText("Search chats (Ctrl+F)")
+        self.search_box.setAccessibleName("Search conversations")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.textChanged.connect(self.reload_conversations)
+        self.conversation_list = QListWidget()
+        self.conversation_list.setAccessibleName("Conversations")
+        self.conversation_list.currentItemChanged.connect(self._on_conversation_selected)
+        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversation_list.customContextMenuRequested.connect(self._conversation_menu)
+        self.rename_button = QPushButton("Rename")
+        self.rename_button.setAccessibleName("Rename conversation")
+        self.rename_button.clicked.connect(self.rename_current)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setAccessibleName("Delete conversation")
+        self.delete_button.clicked.connect(self.delete_current)
+        row = QHBoxLayout()
+        row.addWidget(self.rename_button)
+        row.addWidget(self.delete_button)
+        side_layout.addWidget(self.new_button)
+        side_layout.addWidget(self.search_box)
+        side_layout.addWidget(self.conversation_list, 1)
+        side_layout.addLayout(row)
+
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        self.model_picker = QComboBox()
+        self.model_picker.setAccessibleName("Model")
+        self.model_picker.activated.connect(self._on_model_picked)
+        top.addWidget(self.model_picker, 1)
+        main_layout.addLayout(top)
+
+        self.banner = QFrame()
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        banner_layout = QVBoxLayout(self.banner)
+        self.banner_label = QLabel("Preparing the model…")
+        self.banner_label.setWordWrap(True)
+        self.banner_progress = QProgressBar()
+        self.banner_progress.setAccessibleName("Model preparation progress")
+        banner_layout.addWidget(self.banner_label)
+        banner_layout.addWidget(self.banner_progress)
+        main_layout.addWidget(self.banner)
+
+        self.chat_view = ChatView()
+        main_layout.addWidget(self.chat_view, 1)
+        self.notice = QLabel("")
+        self.notice.setWordWrap(True)
+        self.notice.setAccessibleName("Notice")
+        self.notice.setStyleSheet("color: #a51d2d;")
+        self.notice.hide()
+        main_layout.addWidget(self.notice)
+
+        self.composer = Composer()
+        self.composer.setMaximumHeight(140)
+        self.composer.submitted.connect(self.send_current)
+        main_layout.addWidget(self.composer)
+        buttons = QHBoxLayout()
+        self.send_button = QPushButton("Send")
+        self.send_button.setAccessibleName("Send message")
+        self.send_button.setToolTip("Send (Enter)")
+        self.send_button.clicked.connect(self.send_current)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setAccessibleName("Stop reply")
+        self.stop_button.setToolTip("Stop the reply (Esc)")
+        self.stop_button.clicked.connect(self.stop)
+        self.regen_button = QPushButton("Regenerate")
+        self.regen_button.setAccessibleName("Regenerate last reply")
+        self.regen_button.setToolTip("Regenerate the last reply (Ctrl+R)")
+        self.regen_button.clicked.connect(self.regenerate)
+        buttons.addStretch(1)
+        buttons.addWidget(self.regen_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.send_button)
+        main_layout.addLayout(buttons)
+
+        splitter = QSplitter()
+        splitter.addWidget(side)
+        splitter.addWidget(main)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 840])
+        self.setCentralWidget(splitter)
+
+        self.status_model = QLabel("No model")
+        self.status_model.setAccessibleName("Current model")
+        self.status_stats = QLabel("")
+        self.status_stats.setAccessibleName("Last reply statistics")
+        self.statusBar().addWidget(self.status_model, 1)
+        self.statusBar().addPermanentWidget(self.status_stats)
+
+        for text, keys, slot in (
+            ("New chat", QKeySequence.StandardKey.New, self.new_chat),
+            ("Find", QKeySequence.StandardKey.Find, self.focus_search),
+            ("Stop", QKeySequence(Qt.Key.Key_Escape), self.stop),
+            ("Regenerate", QKeySequence("Ctrl+R"), self.regenerate),
+            ("Send", QKeySequence("Ctrl+Return"), self.send_current),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(keys)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    def _start_worker(self) -> None:
+        self.worker_thread = QThread(self)
+        self.worker_thread.setObjectName("hearth-model-worker")
+        self.worker = ModelWorker(self.hearth)
+        self.worker.moveToThread(self.worker_thread)
+        self.requestLoad.connect(self.worker.load)
+        self.requestSend.connect(self.worker.send)
+        self.requestRegenerate.connect(self.worker.regenerate)
+        self.requestShutdown.connect(self.worker.shutdown)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.modelLoading.connect(self._on_model_loading)
+        self.worker.modelReady.connect(self._on_model_ready)
+        self.worker.turnStarted.connect(self._on_turn_started)
+        self.worker.delta.connect(self.chat_view.append_text)
+        self.worker.turnFinished.connect(self._on_turn_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.busyChanged.connect(self._on_busy)
+        self.worker_thread.start()
+
+    # -- hooks tests can replace (dialogs) -------------------------------------
+    def confirm(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(self, title, question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def ask_text(self, title: str, label: str, value: str) -> str | None:
+        text, ok = QInputDialog.getText(self, title, label, text=value)
+        return text if ok else None
+
+    # -- conversations --------------------------------------------------------
+    def reload_conversations(self) -> None:
+        query = self.search_box.text().strip()
+        try:
+            convs = self.hearth.history.list_conversations()
+            if query:
+                hits = {h.conversation_id for h in self.hearth.history.search(query)}
+                convs = [c for c in convs if c.id in hits or query.lower() in c.title.lower()]
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+            return
+        self.conversation_list.blockSignals(True)
+        self.conversation_list.clear()
+        for conv in convs:
+            item = QListWidgetItem(conv.title)
+            item.setData(Qt.ItemDataRole.UserRole, conv.id)
+            item.setToolTip(f"{conv.title}\n{conv.updated_at:%Y-%m-%d %H:%M}")
+            self.conversation_list.addItem(item)
+            if conv.id == self.conversation_id:
+                self.conversation_list.setCurrentItem(item)
+        self.conversation_list.blockSignals(False)
+
+    def conversation_ids(self) -> list[str]:
+        return [
+            self.conversation_list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.conversation_list.count())
+        ]
+
+    def new_chat(self) -> None:
+        if self.busy:
+            return
+        self.conversation_id = None
+        self.conversation_list.clearSelection()
+        self.conversation_list.setCurrentItem(None)
+        self.chat_view.set_messages([])
+        self.hide_notice()
+        self.composer.setFocus()
+
+    def open_conversation(self, conversation_id: str) -> None:
+        try:
+            messages = self.hearth.history.messages(conversation_id)
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+            return
+        self.conversation_id = conversation_id
+        self.chat_view.set_messages(
+            [ShownMessage(m.role, m.content, message_meta(m)) for m in messages]
+        )
+        self.hide_notice()
+
+    def _on_conversation_selected(self, item: QListWidgetItem | None, _prev: object) -> None:
+        if item is None:
+            return
+        if self.busy:
+            self.show_notice("Wait for the reply to finish, or stop it, before switching chats.")
+            self.reload_conversations()
+            return
+        self.open_conversation(item.data(Qt.ItemDataRole.UserRole))
+
+    def _conversation_menu(self, pos: object) -> None:
+        menu = QMenu(self)
+        menu.addAction("Rename…", self.rename_current)
+        menu.addAction("Delete…", self.delete_current)
+        menu.exec(self.conversation_list.mapToGlobal(pos))  # type: ignore[arg-type]
+
+    def rename_current(self) -> None:
+        if not self.conversation_id:
+            return
+        current = self.hearth.history.get_conversation(self.conversation_id).title
+        title = self.ask_text("Rename chat", "New name:", current)
+        if title is None:
+            return
+        try:
+            self.hearth.history.rename_conversation(self.conversation_id, title)
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+        self.reload_conversations()
+
+    def delete_current(self) -> None:
+        if not self.conversation_id or self.busy:
+            return
+        title = self.hearth.history.get_conversation(self.conversation_id).title
+        if not self.confirm("Delete chat", f"Delete “{title}” and all its messages?"):
+            return
+        try:
+            self.hearth.history.delete_conversation(self.conversation_id)
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+            return
+        self.new_chat()
+        self.reload_conversations()
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    # -- models ---------------------------------------------------------------
+    def _refresh_models(self) -> None:
+        registry = self.hearth.models
+        self.model_picker.clear()
+        names = [e.name for e in registry.list()]
+        if registry.default_name not in names:
+            names.insert(0, registry.default_name)
+        for name in names:
+            self.model_picker.addItem(name, name)
+        index = self.model_picker.findData(registry.default_name)
+        self.model_picker.setCurrentIndex(max(0, index))
+
+    def _on_model_picked(self, _index: int) -> None:
+        name = self.model_picker.currentData()
+        if name and not self.busy:
+            self._set_ready(False)
+            self.requestLoad.emit(name)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.banner.show()
+        self.banner_label.setText(
+            "First run: preparing the embedded default model (about 250 MB, offline)…"
+        )
+        self.banner_progress.setRange(0, 1000)
+        self.banner_progress.setValue(int(done * 1000 / total) if total else 0)
+
+    def _on_model_loading(self, name: str) -> None:
+        self.banner.show()
+        self.banner_label.setText(f"Loading {name}…")
+        self.banner_progress.setRange(0, 0)
+        self.status_model.setText(f"Loading {name}…")
+
+    def _on_model_ready(self, name: str, n_ctx: int, template: bool) -> None:
+        self.banner.hide()
+        fmt = "chat template" if template else "plain transcript prompt"
+        self.status_model.setText(f"{name} · {n_ctx} ctx · {fmt}")
+        self._refresh_models()
+        index = self.model_picker.findData(name)
+        if index >= 0:
+            self.model_picker.setCurrentIndex(index)
+        self._set_ready(True)
+
+    # -- turns ----------------------------------------------------------------
+    def send_current(self) -> None:
+        text = self.composer.toPlainText()
+        if not self.model_ready or self.busy:
+            return
+        if not text.strip():
+            self.show_notice("Type a message first: an empty message is not sent.")
+            return
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = self.hearth.history.create_conversation().id
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+            return
+        self.hide_notice()
+        self._pending_text = text
+        self._on_busy(True)
+        self.requestSend.emit(self.conversation_id, text)
+
+    def regenerate(self) -> None:
+        if not self.model_ready or self.busy or not self.conversation_id:
+            return
+        msgs = self.chat_view.messages()
+        while msgs and msgs[-1].role == "assistant":
+            msgs.pop()
+        self.chat_view.set_messages(msgs)
+        self._pending_text = None
+        self._on_busy(True)
+        self.requestRegenerate.emit(self.conversation_id)
+
+    def stop(self) -> None:
+        if self.busy:
+            self.worker.cancel()
+
+    def _on_turn_started(self, event: TurnStarted) -> None:
+        if event.user_message is not None:
+            self.composer.clear()
+            self.chat_view.append_message(ShownMessage("user", event.user_message.content))
+        self.chat_view.append_message(ShownMessage("assistant", ""))
+        if event.dropped_messages:
+            self.show_notice(
+                f"{event.dropped_messages} older message(s) were left out of the prompt "
+                "to fit the model's context window."
+            )
+        self.reload_conversations()
+
+    def _on_turn_finished(self, event: TurnFinished) -> None:
+        m = event.message
+        self.chat_view.finish_last(message_meta(m), m.content)
+        self.status_stats.setText(
+            f"TTFT {m.ttft_s or 0:.2f} s · {m.tokens_per_s or 0:.1f} tok/s"
+            + (" · stopped" if event.stopped else "")
+        )
+        self.reload_conversations()
+
+    def _on_failed(self, message: str, stored: bool) -> None:
+        self.show_notice(message)
+        if stored and self.conversation_id:
+            self.open_conversation(self.conversation_id)
+            self.show_notice(message)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self._update_buttons()
+
+    def _set_ready(self, ready: bool) -> None:
+        self.model_ready = ready
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        can_send = self.model_ready and not self.busy
+        self.send_button.setEnabled(can_send)
+        self.regen_button.setEnabled(can_send)
+        self.stop_button.setEnabled(self.busy and self.model_ready)
+        self.model_picker.setEnabled(not self.busy)
+        self.new_button.setEnabled(not self.busy)
+        self.delete_button.setEnabled(not self.busy)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.show()
+
+    def hide_notice(self) -> None:
+        self.notice.hide()
+        self.notice.setText("")
+
+    # -- shutdown -------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        if not self.worker_thread.isRunning():
+            return
+        self.worker.cancel()
+        self.requestShutdown.emit()
+        self.worker_thread.wait(10_000)

@@ -1,0 +1,120 @@
+"""The model worker: one QThread owns the loaded llama.cpp model.
+
+Every slow call (preparing the default model, loading a model, generating)
+runs here; results come back to the GUI thread as signals.  ``cancel`` is
+the one method the GUI thread calls directly: it only sets the engine's
+thread-safe stop flag.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.chat.session import TextDelta, TurnFinished, TurnStarted
+from app.core import Hearth
+from app.engines.base import Engine
+from app.errors import HearthError
+
+log = logging.getLogger("hearth.ui")
+
+
+class ModelWorker(QObject):
+    progress = Signal(int, int)  # bytes done, total (preparing the default model)
+    modelLoading = Signal(str)  # noqa: N815 (Qt signal naming)
+    modelReady = Signal(str, int, bool)  # noqa: N815  name, n_ctx, chat template
+    turnStarted = Signal(object)  # noqa: N815
+    delta = Signal(str)
+    turnFinished = Signal(object)  # noqa: N815
+    failed = Signal(str, bool)  # message, whether the user's text was stored
+    busyChanged = Signal(bool)  # noqa: N815
+
+    def __init__(self, hearth: Hearth) -> None:
+        super().__init__()
+        self._hearth = hearth
+        self._engine: Engine | None = None
+        self._model_name: str | None = None
+
+    # Called from the GUI thread.
+    def cancel(self) -> None:
+        engine = self._engine
+        if engine is not None:
+            engine.cancel()
+
+    @Slot(str)
+    def load(self, name: str) -> None:
+        self.busyChanged.emit(True)
+        try:
+            registry = self._hearth.models
+            wanted = name or registry.default_name
+            if wanted == self._model_name and self._engine is not None:
+                info = self._engine.info()
+                self.modelReady.emit(info.model, info.context_length, info.chat_template)
+                return
+            self.modelLoading.emit(wanted)
+            if wanted == registry.default_name and not registry.default_prepared():
+                registry.ensure_default(lambda done, total: self.progress.emit(done, total))
+            entry = registry.resolve(wanted)
+            self._close_engine()
+            self._engine = self._hearth.load_engine(entry)
+            self._model_name = entry.name
+            info = self._engine.info()
+            self.modelReady.emit(info.model, info.context_length, info.chat_template)
+        except HearthError as exc:
+            self.failed.emit(exc.user_text(), False)
+        except Exception:
+            log.exception("loading model %r failed", name)
+            self.failed.emit("Hearth could not load the model (internal error; see the log).", False)
+        finally:
+            self.busyChanged.emit(False)
+
+    @Slot(str, str)
+    def send(self, conversation_id: str, text: str) -> None:
+        self._turn(conversation_id, text)
+
+    @Slot(str)
+    def regenerate(self, conversation_id: str) -> None:
+        self._turn(conversation_id, None)
+
+    def _turn(self, conversation_id: str, text: str | None) -> None:
+        if self._engine is None:
+            self.failed.emit("No model is loaded yet.", False)
+            return
+        self.busyChanged.emit(True)
+        stored = False
+        service = self._hearth.chat_service(self._engine)
+        try:
+            events = (
+                service.send(conversation_id, text)
+                if text is not None
+                else service.regenerate(conversation_id)
+            )
+            for event in events:
+                if isinstance(event, TurnStarted):
+                    stored = True
+                    self.turnStarted.emit(event)
+                elif isinstance(event, TextDelta):
+                    self.delta.emit(event.text)
+                elif isinstance(event, TurnFinished):
+                    self.turnFinished.emit(event)
+        except HearthError as exc:
+            self.failed.emit(exc.user_text(), stored)
+        except Exception:
+            log.exception("chat turn failed")
+            self.failed.emit("The reply failed (internal error; see the log).", stored)
+        finally:
+            self.busyChanged.emit(False)
+
+    def _close_engine(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+            self._model_name = None
+
+    @Slot()
+    def shutdown(self) -> None:
+        self._close_engine()
+        thread = self.thread()
+        if isinstance(thread, QThread):
+            thread.quit()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.config import Paths, Settings, load_settings, save_settings
+from app.errors import ConfigError, UsageError
+
+
+def test_hearth_home_puts_everything_in_one_folder(hearth_home: Path) -> None:
+    paths = Paths.from_env()
+    for folder in (paths.config_dir, paths.data_dir, paths.models_dir, paths.logs_dir):
+        assert hearth_home.resolve() in folder.parents
+
+
+def test_settings_round_trip_and_dotted_keys() -> None:
+    paths = Paths.from_env()
+    settings = load_settings(paths)
+    assert settings.network.mode == "offline"
+    settings.set("model.max_tokens", "64")
+    settings.set("network.mode", "lan")
+    save_settings(paths, settings)
+    again = load_settings(paths)
+    assert again.get("model.max_tokens") == 64
+    assert again.get("network.mode") == "lan"
+    assert "model.n_ctx" in again.keys()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("network.mode", "everywhere", "Invalid value for network.mode"),
+        ("model.max_tokens", "lots", "whole number"),
+        ("model.max_tokens", "0", "Invalid value"),
+        ("nope.key", "1", "Unknown setting"),
+    ],
+)
+def test_bad_settings_values_get_clear_messages(key: str, value: str, fragment: str) -> None:
+    settings = Settings()
+    with pytest.raises(UsageError, match=fragment):
+        settings.set(key, value)
+    assert settings == Settings()
+
+
+def test_corrupt_settings_file_is_reported_not_crashed() -> None:
+    paths = Paths.from_env()
+    paths.ensure()
+    paths.settings_file.write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid"):
+        load_settings(paths)
+
+
+def test_settings_from_a_newer_hearth_are_refused() -> None:
+    paths = Paths.from_env()
+    paths.ensure()
+    paths.settings_file.write_text(json.dumps({"schema_version": 99}))
+    with pytest.raises(ConfigError, match="newer Hearth"):
+        load_settings(paths)

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from app.errors import DatabaseTooNewError, NotFoundError, StorageError, UsageError
+from app.storage import db as dbmod
+from app.storage.history import History
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    h = History(tmp_path / "hearth.db")
+    yield h
+    h.close()
+
+
+def test_database_uses_wal_foreign_keys_and_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    History(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION
+    conn.close()
+    h = History(path)
+    with h.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    h.close()
+
+
+def test_conversations_survive_reopen_and_list_most_recent_first(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    h = History(path)
+    first = h.create_conversation("first")
+    second = h.create_conversation("second")
+    time.sleep(0.01)
+    h.add_message(first.id, "user", "bump the first one")
+    h.close()
+    h = History(path)
+    assert [c.title for c in h.list_conversations()] == ["first", "second"]
+    assert h.messages(first.id)[0].content == "bump the first one"
+    assert h.list_conversations()[0].message_count == 1
+    assert second.id in {c.id for c in h.list_conversations()}
+    h.close()
+
+
+def test_delete_cascades_to_messages_and_search_index(history: History) -> None:
+    conv = history.create_conversation()
+    history.add_message(conv.id, "user", "the zebra crossing")
+    assert history.search("zebra")
+    history.delete_conversation(conv.id)
+    assert history.messages(conv.id) == []
+    assert history.search("zebra") == []
+    with pytest.raises(NotFoundError):
+        history.delete_conversation(conv.id)
+
+
+def test_search_finds_updated_content_and_tolerates_fts_syntax(history: History) -> None:
+    conv = history.create_conversation("Pets")
+    msg = history.add_message(conv.id, "assistant", "", complete=False)
+    history.update_message(msg.id, content="Cats are wonderful companions")
+    hits = history.search("companions")
+    assert [h.message_id for h in hits] == [msg.id]
+    assert "[companions]" in hits[0].snippet
+    for nasty in ['"', "AND (", "NEAR(", "*", "cats OR"]:
+        history.search(nasty)  # never an FTS syntax error
+    with pytest.raises(UsageError):
+        history.search("   ")
+
+
+def test_resolve_conversation_by_prefix(history: History) -> None:
+    conv = history.create_conversation()
+    assert history.resolve_conversation(conv.id[:6]) == conv.id
+    with pytest.raises(NotFoundError):
+        history.resolve_conversation("zzzzzz")
+
+
+def test_export_marks_incomplete_replies(history: History) -> None:
+    conv = history.create_conversation("Export me")
+    history.add_message(conv.id, "user", "hi")
+    history.add_message(conv.id, "assistant", "partial", complete=False)
+    md = history.export(conv.id, "md")
+    assert "# Export me" in md and "_(incomplete)_" in md
+    assert '"complete": false' in history.export(conv.id, "json")
+
+
+def test_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    History(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {dbmod.SCHEMA_VERSION + 1}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseTooNewError, match="newer Hearth"):
+        History(path)
+    assert path.read_bytes() == before
+
+
+def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.db"
+    h = History(path)
+    conv = h.create_conversation("keep me")
+    h.close()
+
+    def add_column(conn: object) -> None:
+        conn.exec_driver_sql("ALTER TABLE conversations ADD COLUMN pinned INTEGER DEFAULT 0")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(dbmod.MIGRATIONS, 1, add_column)
+    History(path).close()
+    backup = tmp_path / "h.db.v1.bak"
+    assert backup.exists()
+    old = sqlite3.connect(backup)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("SELECT title FROM conversations").fetchone()[0] == "keep me"
+    old.close()
+    new = sqlite3.connect(path)
+    assert new.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert new.execute("SELECT pinned FROM conversations WHERE id=?", (conv.id,)).fetchone()[0] == 0
+    new.close()
+
+
+def test_corrupt_database_gives_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StorageError, match="damaged or is not a Hearth database"):
+        History(path)
+
+
+def test_locked_database_gives_a_clear_message(history: History) -> None:
+    conv = history.create_conversation()
+    other = sqlite3.connect(history.path, timeout=0)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="locked"):
+            history.add_message(conv.id, "user", "blocked")
+    finally:
+        other.rollback()
+        other.close()
+    assert history.add_message(conv.id, "user", "works again").content == "works again"
