@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print one JSON document")
 
     history = sub.add_parser("history", help="list, show, search, export or delete chats")
-    hsub = history.add_subparsers(dest="action", metavar="ACTION", required=True,
-                                  parser_class=_Parser)
+    hsub = history.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
     hl = hsub.add_parser("list", help="conversations, most recent first")
     hl.add_argument("--json", action="store_true")
     hs = hsub.add_parser("show", help="one conversation's messages")
@@ -79,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     hd.add_argument("--json", action="store_true")
 
     models = sub.add_parser("models", help="the local GGUF models")
-    msub = models.add_subparsers(dest="action", metavar="ACTION", required=True,
-                                 parser_class=_Parser)
+    msub = models.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
     ml = msub.add_parser("list", help="registered models")
     ml.add_argument("--json", action="store_true")
     ma = msub.add_parser("add", help="validate and register a local GGUF file")
@@ -94,8 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     mr.add_argument("name")
 
     settings = sub.add_parser("settings", help="read and change settings")
-    ssub = settings.add_subparsers(dest="action", metavar="ACTION", required=True,
-                                   parser_class=_Parser)
+    ssub = settings.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
     sg = ssub.add_parser("get")
     sg.add_argument("key")
     ss = ssub.add_parser("set")

@@ -30,8 +30,7 @@ def _progress_printer(label: str) -> Any:
 def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
     if args.cloud:
         raise HearthError(
-            "Cloud escalation is not available in this version of Hearth; "
-            "the message was not sent."
+            "Cloud escalation is not available in this version of Hearth; the message was not sent."
         )
     if args.engine != "local":
         raise HearthError(f"The {args.engine} engine is not available in this version of Hearth.")
@@ -43,7 +42,9 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
     else:
         conversation_id = hearth.history.create_conversation().id
     registry = hearth.models
-    if (args.model or registry.default_name) == DEFAULT_MODEL_NAME and not registry.default_prepared():
+    if (
+        args.model or registry.default_name
+    ) == DEFAULT_MODEL_NAME and not registry.default_prepared():
         note("Preparing the embedded default model (first run)…")
         registry.ensure_default(_progress_printer("Preparing model"))
     entry = registry.resolve(args.model)
@@ -153,8 +154,10 @@ def cmd_models(hearth: Hearth, args: argparse.Namespace) -> int:
         for e in entries:
             mark = "*" if e.is_default else " "
             missing = "" if e.path.is_file() else "  [file missing]"
-            print(f"{mark} {e.name}  {e.architecture}  {e.quantization or '?'}  "
-                  f"{_size(e.size_bytes)}{missing}")
+            print(
+                f"{mark} {e.name}  {e.architecture}  {e.quantization or '?'}  "
+                f"{_size(e.size_bytes)}{missing}"
+            )
         return 0
     if args.action == "add":
         from app.catalog.gguf_info import check_header
@@ -165,8 +168,10 @@ def cmd_models(hearth: Hearth, args: argparse.Namespace) -> int:
         if args.json:
             emit_json(entry.to_json())
         else:
-            note(f"Added model {entry.name} ({entry.architecture}, {entry.quantization}, "
-                 f"{'chat template' if entry.has_chat_template else 'no chat template'}).")
+            note(
+                f"Added model {entry.name} ({entry.architecture}, {entry.quantization}, "
+                f"{'chat template' if entry.has_chat_template else 'no chat template'})."
+            )
         return 0
     if args.action == "info":
         if args.name == DEFAULT_MODEL_NAME and not registry.default_prepared():
@@ -195,7 +200,7 @@ def cmd_settings(hearth: Hearth, args: argparse.Namespace) -> int:
         hearth.save_settings()
         note(f"{args.key} = {settings.get(args.key)}")
     else:
-        values = {key: settings.get(key) for key in settings.keys()}
+        values = {key: settings.get(key) for key in settings.setting_keys()}
         if args.json:
             emit_json(values)
         else:

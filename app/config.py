@@ -87,7 +87,7 @@ class Settings(_Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
 
     # -- dotted-key access for `hearth settings` -----------------------------
-    def keys(self) -> list[str]:
+    def setting_keys(self) -> list[str]:
         out: list[str] = []
         for section_name, section in self:
             if isinstance(section, BaseModel):
@@ -121,7 +121,7 @@ class Settings(_Section):
             raise UsageError(f"Invalid value for {key}: {first['msg']}.") from None
 
     def _split(self, key: str) -> tuple[BaseModel, str]:
-        if key not in self.keys():
+        if key not in self.setting_keys():
             raise UsageError(f"Unknown setting {key!r}. Run 'hearth settings list' to see them.")
         section_name, attr = key.split(".", 1)
         return getattr(self, section_name), attr

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from logging.handlers import RotatingFileHandler
+from typing import TYPE_CHECKING
 
-from app.catalog.registry import ModelEntry, ModelRegistry
-from app.chat.session import ChatService
 from app.config import Paths, Settings, load_settings, save_settings
 from app.engines.base import Engine, GenerationOptions
-from app.storage.history import History
+
+if TYPE_CHECKING:  # SQLAlchemy takes a second to import: only on first use
+    from app.catalog.registry import ModelEntry, ModelRegistry
+    from app.chat.session import ChatService
+    from app.storage.history import History
 
 log = logging.getLogger("hearth")
 
@@ -42,10 +45,14 @@ class Hearth:
 
     @cached_property
     def history(self) -> History:
+        from app.storage.history import History
+
         return History(self.paths.database_file)
 
     @cached_property
     def models(self) -> ModelRegistry:
+        from app.catalog.registry import ModelRegistry
+
         return ModelRegistry(self.history, self.paths.models_dir, self.settings.model.default)
 
     def save_settings(self) -> None:
@@ -75,6 +82,8 @@ class Hearth:
         )
 
     def chat_service(self, engine: Engine) -> ChatService:
+        from app.chat.session import ChatService
+
         return ChatService(
             self.history,
             engine,

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from app.catalog.default_model import (
     DEFAULT_MODEL_NAME,
+    Progress,
     default_model_path,
     expected_sha256,
     prepare_default_model,
-    Progress,
 )
 from app.catalog.gguf_info import inspect_gguf
 from app.errors import ModelError, NotFoundError, UsageError
@@ -158,4 +158,4 @@ class ModelRegistry:
         return entry
 
 
-__all__ = ["ModelEntry", "ModelRegistry", "default_model_path", "DEFAULT_MODEL_NAME"]
+__all__ = ["DEFAULT_MODEL_NAME", "ModelEntry", "ModelRegistry", "default_model_path"]

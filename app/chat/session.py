@@ -10,10 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.engines.base import ChatMessage, Engine, GenerationOptions
 from app.errors import ContextOverflowError, HearthError, UsageError
-from app.storage.history import History, MessageView
+
+if TYPE_CHECKING:
+    from app.storage.history import History, MessageView
 
 SAVE_EVERY_S = 0.5
 TITLE_CHARS = 60

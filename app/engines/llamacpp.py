@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from app.engines.base import (
     ChatMessage,
@@ -120,8 +120,10 @@ class LlamaCppEngine:
     def _prompt_ids(self, prompt: FormattedPrompt) -> list[int]:
         text = prompt.text
         add_bos = True
-        if self._formatter and self._formatter.bos_token and text.startswith(
-            self._formatter.bos_token
+        if (
+            self._formatter
+            and self._formatter.bos_token
+            and text.startswith(self._formatter.bos_token)
         ):
             add_bos = False  # the template wrote it already
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
@@ -153,13 +155,16 @@ class LlamaCppEngine:
             pieces: list[str] = []
             stopped = False
             try:
-                chunks = self._llm.create_completion(
-                    ids,
-                    max_tokens=max_tokens,
-                    temperature=options.temperature,
-                    stop=prompt.stop,
-                    seed=options.seed,
-                    stream=True,
+                chunks = cast(
+                    Generator[dict[str, Any], None, None],
+                    self._llm.create_completion(
+                        ids,
+                        max_tokens=max_tokens,
+                        temperature=options.temperature,
+                        stop=prompt.stop,
+                        seed=options.seed,
+                        stream=True,
+                    ),
                 )
                 try:
                     for chunk in chunks:

@@ -132,8 +132,7 @@ class History:
                 .order_by(Conversation.updated_at.desc(), Conversation.created_at.desc())
             ).all()
             return [
-                ConversationView(c.id, c.title, c.created_at, c.updated_at, int(n))
-                for c, n in rows
+                ConversationView(c.id, c.title, c.created_at, c.updated_at, int(n)) for c, n in rows
             ]
 
         return self._run(work)
@@ -182,9 +181,7 @@ class History:
 
     def delete_conversation(self, conversation_id: str) -> None:
         def work(session: Session) -> None:
-            result = session.execute(
-                delete(Conversation).where(Conversation.id == conversation_id)
-            )
+            result = session.execute(delete(Conversation).where(Conversation.id == conversation_id))
             if getattr(result, "rowcount", 0) == 0:
                 raise NotFoundError(f"No conversation with id {conversation_id!r}.")
 

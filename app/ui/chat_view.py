@@ -49,7 +49,7 @@ class ChatView(QTextBrowser):
         self._timer.timeout.connect(self._refresh)
 
     # Never load anything: no remote images, no local files.
-    def loadResource(self, kind: int, name: QUrl) -> object:  # noqa: N802 (Qt override)
+    def loadResource(self, kind: int, name: QUrl | str) -> object:  # noqa: N802 (Qt override)
         return None
 
     def messages(self) -> list[ShownMessage]:

@@ -15,7 +15,7 @@ def launch(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("Hearth")
-    app.setDesktopFileName("hearth")
+    QApplication.setDesktopFileName("hearth")
     from app.core import Hearth, setup_logging
 
     try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QThread, Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QPoint, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,13 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat.session import TurnFinished, TurnStarted
 from app.core import Hearth
 from app.errors import HearthError
-from app.storage.history import MessageView
 from app.ui.chat_view import ChatView, ShownMessage
 from app.ui.composer import Composer
 from app.ui.worker import ModelWorker
+
+if TYPE_CHECKING:
+    from app.chat.session import TurnFinished, TurnStarted
+    from app.storage.history import MessageView
 
 
 def message_meta(m: MessageView) -> str:
@@ -59,11 +63,25 @@ class MainWindow(QMainWindow):
         self.conversation_id: str | None = None
         self.model_ready = False
         self.busy = False
+        self.started = False
         self._build()
         self._start_worker()
+        self._set_ready(False)
+        # The window paints first; the history database (SQLAlchemy takes about
+        # a second to import on a slow machine) and the model load right after.
+        QTimer.singleShot(500, self._late_init)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.started:
+            QTimer.singleShot(0, self._late_init)
+        return super().event(event)
+
+    def _late_init(self) -> None:
+        if self.started:
+            return
         self.reload_conversations()
         self._refresh_models()
-        self._set_ready(False)
+        self.started = True
         self.requestLoad.emit(self.model_picker.currentData() or "")
 
     # -- construction ---------------------------------------------------------
@@ -238,7 +256,7 @@ class MainWindow(QMainWindow):
             return
         self.conversation_id = None
         self.conversation_list.clearSelection()
-        self.conversation_list.setCurrentItem(None)
+        self.conversation_list.setCurrentRow(-1)
         self.chat_view.set_messages([])
         self.hide_notice()
         self.composer.setFocus()
@@ -264,11 +282,11 @@ class MainWindow(QMainWindow):
             return
         self.open_conversation(item.data(Qt.ItemDataRole.UserRole))
 
-    def _conversation_menu(self, pos: object) -> None:
+    def _conversation_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         menu.addAction("Rename…", self.rename_current)
         menu.addAction("Delete…", self.delete_current)
-        menu.exec(self.conversation_list.mapToGlobal(pos))  # type: ignore[arg-type]
+        menu.exec(self.conversation_list.mapToGlobal(pos))
 
     def rename_current(self) -> None:
         if not self.conversation_id:
@@ -358,7 +376,6 @@ class MainWindow(QMainWindow):
             self.show_notice(exc.user_text())
             return
         self.hide_notice()
-        self._pending_text = text
         self._on_busy(True)
         self.requestSend.emit(self.conversation_id, text)
 
@@ -369,7 +386,6 @@ class MainWindow(QMainWindow):
         while msgs and msgs[-1].role == "assistant":
             msgs.pop()
         self.chat_view.set_messages(msgs)
-        self._pending_text = None
         self._on_busy(True)
         self.requestRegenerate.emit(self.conversation_id)
 

@@ -12,7 +12,6 @@ import logging
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.chat.session import TextDelta, TurnFinished, TurnStarted
 from app.core import Hearth
 from app.engines.base import Engine
 from app.errors import HearthError
@@ -65,7 +64,9 @@ class ModelWorker(QObject):
             self.failed.emit(exc.user_text(), False)
         except Exception:
             log.exception("loading model %r failed", name)
-            self.failed.emit("Hearth could not load the model (internal error; see the log).", False)
+            self.failed.emit(
+                "Hearth could not load the model (internal error; see the log).", False
+            )
         finally:
             self.busyChanged.emit(False)
 
@@ -78,6 +79,8 @@ class ModelWorker(QObject):
         self._turn(conversation_id, None)
 
     def _turn(self, conversation_id: str, text: str | None) -> None:
+        from app.chat.session import TextDelta, TurnFinished, TurnStarted
+
         if self._engine is None:
             self.failed.emit("No model is loaded yet.", False)
             return

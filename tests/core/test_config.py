@@ -25,7 +25,7 @@ def test_settings_round_trip_and_dotted_keys() -> None:
     again = load_settings(paths)
     assert again.get("model.max_tokens") == 64
     assert again.get("network.mode") == "lan"
-    assert "model.n_ctx" in again.keys()
+    assert "model.n_ctx" in again.setting_keys()
 
 
 @pytest.mark.parametrize(

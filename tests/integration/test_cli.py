@@ -14,7 +14,9 @@ import pytest
 from tests.conftest import REPO
 
 
-def hearth(*args: str, stdin: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def hearth(
+    *args: str, stdin: str | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=REPO,
@@ -37,8 +39,15 @@ def test_chat_json_shape_and_storage(prepared_home: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # exactly one JSON document on stdout
     assert set(doc) == {
-        "conversation_id", "message_id", "engine", "model", "reply",
-        "complete", "usage", "timings", "cloud",
+        "conversation_id",
+        "message_id",
+        "engine",
+        "model",
+        "reply",
+        "complete",
+        "usage",
+        "timings",
+        "cloud",
     }
     assert doc["engine"] == "local" and doc["model"] == "gemma-3-270m-q4_k_m"
     assert doc["cloud"] is None and isinstance(doc["complete"], bool)
@@ -56,8 +65,9 @@ def test_chat_json_shape_and_storage(prepared_home: Path) -> None:
     assert rows[1][3] == "local" and rows[1][4] == doc["usage"]["completion_tokens"]
 
     # a follow-up in the same conversation, message read from stdin
-    proc2 = hearth("chat", "-", "--conversation", doc["conversation_id"][:8], "--json",
-                   stdin="And of Italy?")
+    proc2 = hearth(
+        "chat", "-", "--conversation", doc["conversation_id"][:8], "--json", stdin="And of Italy?"
+    )
     assert proc2.returncode == 0, proc2.stderr
     assert json.loads(proc2.stdout)["conversation_id"] == doc["conversation_id"]
 

@@ -59,11 +59,13 @@ def test_non_gguf_and_truncated_files_are_refused(tmp_path: Path) -> None:
     head = pkg.chunk_paths()[0]  # the first chunk: a real GGUF header, cut short
     truncated = tmp_path / "cut.gguf"
     shutil.copy(head, truncated)
-    with pytest.raises(ModelError, match="truncated|damaged"):
+    with pytest.raises(ModelError, match=r"truncated|damaged"):
         inspect_gguf(truncated)
 
 
-def test_add_registers_a_local_gguf_and_refuses_bad_names(model_store: Path, tmp_path: Path) -> None:
+def test_add_registers_a_local_gguf_and_refuses_bad_names(
+    model_store: Path, tmp_path: Path
+) -> None:
     history = History(tmp_path / "h.db")
     registry = ModelRegistry(history, tmp_path / "models")
     entry = registry.add(model_store / "gemma-3-270m-q4_k_m.gguf", "my-gemma")
