@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.catalog.default_model import DEFAULT_MODEL_NAME
 from app.core import Hearth
 from app.errors import HearthError
 from app.ui.chat_view import ChatView, ShownMessage
@@ -321,14 +322,18 @@ class MainWindow(QMainWindow):
 
     # -- models ---------------------------------------------------------------
     def _refresh_models(self) -> None:
-        registry = self.hearth.models
         self.model_picker.clear()
-        names = [e.name for e in registry.list()]
-        if registry.default_name not in names:
-            names.insert(0, registry.default_name)
+        default = self.hearth.settings.model.default or DEFAULT_MODEL_NAME
+        try:
+            names = [e.name for e in self.hearth.models.list()]
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+            names = []
+        if default not in names:
+            names.insert(0, default)
         for name in names:
             self.model_picker.addItem(name, name)
-        index = self.model_picker.findData(registry.default_name)
+        index = self.model_picker.findData(default)
         self.model_picker.setCurrentIndex(max(0, index))
 
     def _on_model_picked(self, _index: int) -> None:

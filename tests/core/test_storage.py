@@ -141,3 +141,22 @@ def test_locked_database_gives_a_clear_message(history: History) -> None:
         other.rollback()
         other.close()
     assert history.add_message(conv.id, "user", "works again").content == "works again"
+
+
+def test_disk_full_while_saving_is_a_clear_error_and_keeps_what_was_saved(history: History) -> None:
+    from sqlalchemy import event
+
+    conv = history.create_conversation()
+    history.add_message(conv.id, "user", "saved before the disk filled")
+    history.engine.dispose()
+
+    def tiny(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL on growth
+
+    event.listen(history.engine, "connect", tiny)
+    with pytest.raises(StorageError, match="disk is full"):
+        history.add_message(conv.id, "assistant", "x" * 200_000)
+    event.remove(history.engine, "connect", tiny)
+    history.engine.dispose()
+    assert [m.content for m in history.messages(conv.id)] == ["saved before the disk filled"]

@@ -171,3 +171,16 @@ def test_accessible_names_on_controls(qtbot: QtBot, open_window: object, hearth_
     assert shortcuts["New chat"] == "Ctrl+N" and shortcuts["Find"] == "Ctrl+F"
     assert shortcuts["Stop"] == "Esc"
     wait_ready(qtbot, window)
+
+
+def test_damaged_database_shows_a_message_and_the_window_lives(
+    qtbot: QtBot, open_window: object, hearth_home: Path
+) -> None:
+    data = hearth_home / "data"
+    data.mkdir(parents=True)
+    (data / "hearth.db").write_bytes(b"not a database" * 500)
+    window = open_window()  # type: ignore[operator]
+    qtbot.waitUntil(lambda: window.started, timeout=10_000)
+    assert "damaged" in window.notice.text()
+    assert window.isVisible() and window.conversation_ids() == []
+    qtbot.waitUntil(lambda: not window.busy, timeout=LOAD_TIMEOUT_MS)
