@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     mr = msub.add_parser("remove", help="forget a model (the file is left in place)")
     mr.add_argument("name")
 
+    redact = sub.add_parser("redact", help="show text as it would be sent to a cloud provider")
+    redact.add_argument("text", nargs="?", help="the text, or '-' to read stdin")
+    redact.add_argument("--json", action="store_true", help="print one JSON document")
+    redact.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='batch: read {"text": ...} lines on stdin, write one result per line',
+    )
+
     settings = sub.add_parser("settings", help="read and change settings")
     ssub = settings.add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=_Parser

@@ -278,3 +278,45 @@ def cmd_bench(hearth: Hearth, args: argparse.Namespace) -> int:
         for key, value in results.items():
             print(f"{key:36} {value}")
     return 0
+
+
+def _redaction_doc(redactor: Any, text: str) -> dict[str, Any]:
+    result = redactor.redact(text)
+    return {"redacted": result.redacted, "entities": [e.to_json() for e in result.entities]}
+
+
+def cmd_redact(hearth: Hearth, args: argparse.Namespace) -> int:
+    import json
+
+    from app.privacy.redactor import Redactor
+
+    redactor = Redactor(hearth.settings.privacy)
+    if args.jsonl:
+        if args.text not in (None, "-"):
+            raise UsageError("--jsonl reads JSON Lines from stdin; give no text argument.")
+        redactor.load()
+        failures = 0
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                text = item["text"] if isinstance(item, dict) else None
+                if not isinstance(text, str):
+                    raise ValueError("no string field 'text'")
+            except (ValueError, KeyError) as exc:
+                failures += 1
+                note(f'hearth: line {number}: not a {{"text": ...}} object ({exc}).')
+                doc: dict[str, Any] = {"error": f"line {number}: invalid input"}
+            else:
+                doc = _redaction_doc(redactor, text)
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return 1 if failures else 0
+    text = read_text_arg(args.text, "text")
+    doc = _redaction_doc(redactor, text)
+    if args.json:
+        emit_json(doc)
+    else:
+        sys.stdout.write(doc["redacted"] + ("" if doc["redacted"].endswith("\n") else "\n"))
+    return 0

@@ -81,10 +81,42 @@ class ModelSettings(_Section):
     )
 
 
+DEFAULT_ENTITIES = [
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "US_BANK_NUMBER",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "IP_ADDRESS",
+    "LOCATION",
+    "CRYPTO",
+    "MEDICAL_LICENSE",
+    "API_KEY",
+    "PRIVATE_KEY",
+    "PASSWORD",
+    "JWT",
+    "DENY_LIST",
+]
+
+
+class PrivacySettings(_Section):
+    entities: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ENTITIES), title="Entity types to redact"
+    )
+    score_threshold: float = Field(0.4, ge=0.0, le=1.0, title="Minimum detection score")
+    deny_list: list[str] = Field(default_factory=list, title="Words always redacted")
+    allow_list: list[str] = Field(default_factory=list, title="Words never redacted")
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     # -- dotted-key access for `hearth settings` -----------------------------
     def setting_keys(self) -> list[str]:
@@ -102,7 +134,9 @@ class Settings(_Section):
         section, attr = self._split(key)
         current = getattr(section, attr)
         value: Any = raw
-        if isinstance(current, bool):
+        if isinstance(current, list):
+            value = [part.strip() for part in raw.split(",") if part.strip()]
+        elif isinstance(current, bool):
             value = raw.lower() in ("1", "true", "yes", "on")
         elif isinstance(current, int):
             try:

@@ -1,0 +1,1 @@
+"""Privacy: PII redaction (Presidio), the placeholder vault, and the network guard."""
