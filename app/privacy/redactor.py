@@ -66,11 +66,20 @@ def _chunks(text: str, size: int = CHUNK_CHARS) -> Iterable[tuple[int, str]]:
         start = end
 
 
+# Statistical (NER) guesses lose to a validated pattern on the same text: an IP
+# address is not a person even when the tagger says so with confidence.
+NER_TYPES = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION", "DATE_TIME"})
+
+
 def _resolve_overlaps(found: list[Entity]) -> list[Entity]:
-    """Keep the best of overlapping spans: higher score, then longer."""
+    """Keep the best of overlapping spans: patterns over NER, then the longer span
+    (it hides more), then the higher score."""
     starts: list[int] = []  # kept spans, sorted and disjoint
     kept: list[Entity] = []
-    for e in sorted(found, key=lambda e: (-e.score, -(e.end - e.start), e.start)):
+    ranked = sorted(
+        found, key=lambda e: (e.type in NER_TYPES, -(e.end - e.start), -e.score, e.start)
+    )
+    for e in ranked:
         i = bisect.bisect_left(starts, e.start)
         if i > 0 and kept[i - 1].end > e.start:
             continue
