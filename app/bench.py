@@ -122,6 +122,53 @@ def measure_decode(hearth: Hearth, tokens: int, reps: int, log: Log) -> dict[str
         engine.close()
 
 
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure_privacy(hearth: Hearth, log: Log) -> dict[str, Any]:
+    """Analyzer cold load, analyze + pseudonymize latency, streamed restore speed."""
+    from app.privacy.redactor import Redactor
+    from app.privacy.vault import StreamRestorer, Vault
+
+    log("privacy: analyzer cold load")
+    redactor = Redactor(hearth.settings.privacy)
+    start = time.perf_counter()
+    redactor.load()
+    load_s = time.perf_counter() - start
+    sentence = (
+        "Hi, this is Maria Garcia from the Denver office; mail maria.garcia@gmail.com or "
+        "call 415-555-2671 about invoice 4471 and the new server at 10.0.4.17 please. "
+    )
+    words = sentence.split()
+    msg100 = " ".join((words * (100 // len(words) + 1))[:100])
+    msg10k = " ".join((words * (10_000 // len(words) + 1))[:10_000])
+    out: dict[str, Any] = {"privacy_analyzer_load_s": round(load_s, 3)}
+    for label, text, reps in (("100_words", msg100, 30), ("10k_words", msg10k, 5)):
+        log(f"privacy: analyze + pseudonymize, {label} x{reps}")
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            redacted = redactor.redact(text, Vault())
+            times.append(time.perf_counter() - t0)
+        out[f"privacy_{label}_p50_ms"] = round(_percentile(times, 0.5) * 1000, 1)
+        out[f"privacy_{label}_p95_ms"] = round(_percentile(times, 0.95) * 1000, 1)
+    vault = Vault()
+    reply = redactor.redact(msg10k, vault).redacted
+    chunks = [reply[i : i + 4] for i in range(0, len(reply), 4)]  # ~a token per chunk
+    t0 = time.perf_counter()
+    stream = StreamRestorer(vault)
+    for chunk in chunks:
+        stream.feed(chunk)
+    stream.finish()
+    elapsed = time.perf_counter() - t0
+    out["privacy_restore_chunks_per_s"] = round(len(chunks) / elapsed)
+    out["privacy_restore_us_per_chunk"] = round(elapsed / len(chunks) * 1e6, 1)
+    del redacted
+    return out
+
+
 def measure_gui(log: Log) -> dict[str, Any]:
     """Cold start and streaming stall, each in a fresh process."""
     out: dict[str, Any] = {}
@@ -146,6 +193,7 @@ def run_bench(hearth: Hearth, *, tokens: int, gui: bool, log: Log, reps: int = 3
         log("preparing the embedded default model…")
         hearth.models.ensure_default()
     results = measure_decode(hearth, tokens, reps, log)
+    results |= measure_privacy(hearth, log)
     if gui:
         results |= measure_gui(log)
     results["targets"] = {
@@ -153,5 +201,7 @@ def run_bench(hearth: Hearth, *, tokens: int, gui: bool, log: Log, reps: int = 3
         "follow_up_over_first_turn": "<= 1.5",
         "cold_start_s": "< 1.5",
         "max_stall_ms": "< 50",
+        "privacy_100_words_p50_ms": "<= 20",
+        "privacy_10k_words_p50_ms": "<= 500",
     }
     return results
