@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -134,37 +133,20 @@ def test_fails_closed_when_the_analyzer_cannot_load(
     caplog.clear()
 
 
-def test_hearth_redact_cli_json_and_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hearth_redact_cli_json_and_jsonl() -> None:
     import json
-    import subprocess
-    import sys
 
-    from tests.conftest import REPO
+    from tests.integration.test_cli import hearth
 
     text = "Email 👍 bob.smith@gmail.com now"
-    out = subprocess.run(
-        [sys.executable, "-m", "app", "redact", text, "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=120,
-    )
+    out = hearth("redact", text, "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["redacted"].endswith("👍 <EMAIL_ADDRESS_1> now")
     (entity,) = [e for e in doc["entities"] if e["type"] == "EMAIL_ADDRESS"]
     assert text[entity["start"] : entity["end"]] == "bob.smith@gmail.com"  # str offsets
     lines = "\n".join(json.dumps({"text": t}) for t in ["Ann Lee", "no pii", "ip 8.8.8.8"])
-    batch = subprocess.run(
-        [sys.executable, "-m", "app", "redact", "--jsonl"],
-        input=lines,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        timeout=120,
-    )
+    batch = hearth("redact", "--jsonl", stdin=lines)
     assert batch.returncode == 0, batch.stderr
     docs = [json.loads(line) for line in batch.stdout.splitlines()]
     assert [d["redacted"] for d in docs] == ["<PERSON_1>", "no pii", "ip <IP_ADDRESS_1>"]
