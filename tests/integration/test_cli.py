@@ -153,3 +153,33 @@ def test_doctor_json_reports_the_build() -> None:
     assert "AMX" not in doc["llama_cpp"]["system_info"].replace("AMX_INT8 = 0", "")
     assert doc["network_mode"] == "offline"
     assert doc["default_model"]["prepared"] is False
+
+
+@pytest.mark.model
+def test_killing_hearth_mid_reply_keeps_the_partial_reply(prepared_home: Path) -> None:
+    import signal
+    import time
+
+    hearth("settings", "set", "model.max_tokens", "2000")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "chat", "Count from 1 to 300: 1, 2, 3, 4, 5,"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    assert proc.stdout is not None
+    got = b""
+    while len(got) < 40:  # the reply is streaming
+        got += proc.stdout.read1(64)
+    time.sleep(1.2)  # past one save interval
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    proc.stdout.close()
+    db = sqlite3.connect(prepared_home / "data" / "hearth.db")
+    rows = db.execute("SELECT role, content, complete FROM messages ORDER BY seq").fetchall()
+    db.close()
+    assert rows[0][0] == "user" and rows[0][2] == 1
+    assert rows[1][0] == "assistant" and rows[1][2] == 0  # marked incomplete
+    partial = rows[1][1]
+    assert len(partial) >= 20 and got.decode(errors="ignore").startswith(partial[:20])
