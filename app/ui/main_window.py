@@ -28,13 +28,16 @@ from PySide6.QtWidgets import (
 from app.catalog.default_model import DEFAULT_MODEL_NAME
 from app.core import Hearth
 from app.errors import HearthError
+from app.ui.background import run_in_background, wait_for_background
 from app.ui.chat_view import ChatView, ShownMessage
 from app.ui.composer import Composer
 from app.ui.worker import ModelWorker
 
 if TYPE_CHECKING:
     from app.chat.session import TurnFinished, TurnStarted
+    from app.privacy.redactor import Redactor
     from app.storage.history import MessageView
+    from app.ui.privacy_preview import PrivacyPreview
 
 
 def message_meta(m: MessageView) -> str:
@@ -65,6 +68,8 @@ class MainWindow(QMainWindow):
         self.model_ready = False
         self.busy = False
         self.started = False
+        self.privacy_state = "not loaded"
+        self.last_preview: PrivacyPreview | None = None
         self._build()
         self._start_worker()
         self._set_ready(False)
@@ -84,6 +89,44 @@ class MainWindow(QMainWindow):
         self._refresh_models()
         self.started = True
         self.requestLoad.emit(self.model_picker.currentData() or "")
+        self.warm_up_privacy()
+
+    # -- privacy ----------------------------------------------------------------
+    def redactor(self) -> Redactor:
+        from app.privacy.redactor import shared_redactor
+
+        return shared_redactor(self.hearth.settings.privacy)
+
+    def warm_up_privacy(self) -> None:
+        """Load the PII analyzer in the background once the window is up."""
+        self.privacy_state = "loading"
+        self.status_privacy.setText("Privacy filter: loading…")
+        redactor = self.redactor()
+        run_in_background(
+            lambda _progress: redactor.load(), self._privacy_ready, self._privacy_failed
+        )
+
+    def _privacy_ready(self, _result: object) -> None:
+        self.privacy_state = "ready"
+        self.status_privacy.setText("Privacy filter: ready")
+
+    def _privacy_failed(self, message: str) -> None:
+        self.privacy_state = "unavailable"
+        self.status_privacy.setText("Privacy filter: unavailable (cloud sending is off)")
+        self.status_privacy.setToolTip(message)
+
+    def open_privacy_preview(self) -> PrivacyPreview | None:
+        text = self.composer.toPlainText()
+        if not text.strip():
+            self.show_notice("Type a message first to preview what the privacy filter finds.")
+            return None
+        from app.ui.privacy_preview import PrivacyPreview
+
+        dialog = PrivacyPreview(text, self.redactor(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.last_preview = dialog
+        return dialog
 
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:
@@ -164,6 +207,13 @@ class MainWindow(QMainWindow):
         self.regen_button.setAccessibleName("Regenerate last reply")
         self.regen_button.setToolTip("Regenerate the last reply (Ctrl+R)")
         self.regen_button.clicked.connect(self.regenerate)
+        self.preview_button = QPushButton("Privacy preview")
+        self.preview_button.setAccessibleName("Privacy preview of the message")
+        self.preview_button.setToolTip(
+            "Show what the privacy filter finds in this message (Ctrl+Shift+P)"
+        )
+        self.preview_button.clicked.connect(self.open_privacy_preview)
+        buttons.addWidget(self.preview_button)
         buttons.addStretch(1)
         buttons.addWidget(self.regen_button)
         buttons.addWidget(self.stop_button)
@@ -179,9 +229,12 @@ class MainWindow(QMainWindow):
 
         self.status_model = QLabel("No model")
         self.status_model.setAccessibleName("Current model")
+        self.status_privacy = QLabel("Privacy filter: not loaded")
+        self.status_privacy.setAccessibleName("Privacy filter status")
         self.status_stats = QLabel("")
         self.status_stats.setAccessibleName("Last reply statistics")
         self.statusBar().addWidget(self.status_model, 1)
+        self.statusBar().addPermanentWidget(self.status_privacy)
         self.statusBar().addPermanentWidget(self.status_stats)
 
         for text, keys, slot in (
@@ -190,6 +243,7 @@ class MainWindow(QMainWindow):
             ("Stop", QKeySequence(Qt.Key.Key_Escape), self.stop),
             ("Regenerate", QKeySequence("Ctrl+R"), self.regenerate),
             ("Send", QKeySequence("Ctrl+Return"), self.send_current),
+            ("Privacy preview", QKeySequence("Ctrl+Shift+P"), self.open_privacy_preview),
         ):
             action = QAction(text, self)
             action.setShortcut(keys)
@@ -252,8 +306,13 @@ class MainWindow(QMainWindow):
             for i in range(self.conversation_list.count())
         ]
 
+    @property
+    def generating(self) -> bool:
+        """A reply is streaming (as opposed to a model loading)."""
+        return self.busy and self.model_ready
+
     def new_chat(self) -> None:
-        if self.busy:
+        if self.generating:
             return
         self.conversation_id = None
         self.conversation_list.clearSelection()
@@ -277,7 +336,7 @@ class MainWindow(QMainWindow):
     def _on_conversation_selected(self, item: QListWidgetItem | None, _prev: object) -> None:
         if item is None:
             return
-        if self.busy:
+        if self.generating:
             self.show_notice("Wait for the reply to finish, or stop it, before switching chats.")
             self.reload_conversations()
             return
@@ -303,7 +362,7 @@ class MainWindow(QMainWindow):
         self.reload_conversations()
 
     def delete_current(self) -> None:
-        if not self.conversation_id or self.busy:
+        if not self.conversation_id or self.generating:
             return
         title = self.hearth.history.get_conversation(self.conversation_id).title
         if not self.confirm("Delete chat", f"Delete “{title}” and all its messages?"):
@@ -437,10 +496,10 @@ class MainWindow(QMainWindow):
         can_send = self.model_ready and not self.busy
         self.send_button.setEnabled(can_send)
         self.regen_button.setEnabled(can_send)
-        self.stop_button.setEnabled(self.busy and self.model_ready)
+        self.stop_button.setEnabled(self.generating)
         self.model_picker.setEnabled(not self.busy)
-        self.new_button.setEnabled(not self.busy)
-        self.delete_button.setEnabled(not self.busy)
+        self.new_button.setEnabled(not self.generating)
+        self.delete_button.setEnabled(not self.generating)
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
@@ -456,6 +515,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        wait_for_background()
         if not self.worker_thread.isRunning():
             return
         self.worker.cancel()

@@ -108,17 +108,18 @@ def test_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     def add_column(conn: object) -> None:
         conn.exec_driver_sql("ALTER TABLE conversations ADD COLUMN pinned INTEGER DEFAULT 0")  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(dbmod.MIGRATIONS, 1, add_column)
+    current = dbmod.SCHEMA_VERSION
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(dbmod.MIGRATIONS, current, add_column)
     History(path).close()
-    backup = tmp_path / "h.db.v1.bak"
+    backup = tmp_path / f"h.db.v{current}.bak"
     assert backup.exists()
     old = sqlite3.connect(backup)
-    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("PRAGMA user_version").fetchone()[0] == current
     assert old.execute("SELECT title FROM conversations").fetchone()[0] == "keep me"
     old.close()
     new = sqlite3.connect(path)
-    assert new.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert new.execute("PRAGMA user_version").fetchone()[0] == current + 1
     assert new.execute("SELECT pinned FROM conversations WHERE id=?", (conv.id,)).fetchone()[0] == 0
     new.close()
 
@@ -160,3 +161,39 @@ def test_disk_full_while_saving_is_a_clear_error_and_keeps_what_was_saved(histor
     event.remove(history.engine, "connect", tiny)
     history.engine.dispose()
     assert [m.content for m in history.messages(conv.id)] == ["saved before the disk filled"]
+
+
+def test_a_version_1_database_is_upgraded_with_a_backup(tmp_path: Path) -> None:
+    """A database as Hearth 0.1 (schema 1) left it gains the vault table."""
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        dbmod.MIGRATIONS[0](conn)
+        conn.exec_driver_sql("PRAGMA user_version = 1")
+        conn.exec_driver_sql(
+            "INSERT INTO conversations (id, title, created_at, updated_at) "
+            "VALUES ('c1', 'from v1', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+        conn.commit()
+    engine.dispose()
+    h = History(path)
+    assert [c.title for c in h.list_conversations()] == ["from v1"]
+    h.save_vault_entries("c1", [("<PERSON_1>", "PERSON", "Ada")])
+    assert h.vault_entries("c1") == [("<PERSON_1>", "PERSON", "Ada")]
+    h.close()
+    assert (tmp_path / "old.db.v1.bak").exists()
+
+
+def test_vault_entries_are_kept_per_conversation_and_deleted_with_it(history: History) -> None:
+    a, b = history.create_conversation(), history.create_conversation()
+    history.save_vault_entries(
+        a.id, [("<PERSON_1>", "PERSON", "Ada"), ("<PERSON_2>", "PERSON", "Bo")]
+    )
+    history.save_vault_entries(a.id, [("<PERSON_1>", "PERSON", "Ada")])  # idempotent
+    history.save_vault_entries(b.id, [("<PERSON_1>", "PERSON", "Cy")])
+    assert len(history.vault_entries(a.id)) == 2
+    history.delete_conversation(a.id)
+    assert history.vault_entries(a.id) == []
+    assert history.vault_entries(b.id) == [("<PERSON_1>", "PERSON", "Cy")]

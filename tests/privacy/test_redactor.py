@@ -150,3 +150,12 @@ def test_hearth_redact_cli_json_and_jsonl() -> None:
     assert batch.returncode == 0, batch.stderr
     docs = [json.loads(line) for line in batch.stdout.splitlines()]
     assert [d["redacted"] for d in docs] == ["<PERSON_1>", "no pii", "ip <IP_ADDRESS_1>"]
+
+
+def test_a_private_key_block_longer_than_a_chunk_is_found_whole(redactor: Redactor) -> None:
+    body = "\n".join("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" * 2 for _ in range(60))
+    block = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----"
+    text = "word " * 500 + "here is my key:\n" + block + "\nthanks " + "word " * 500
+    assert len(block) > 3000
+    result = redactor.redact(text)
+    assert "<PRIVATE_KEY_1>" in result.redacted and "MIIEvQ" not in result.redacted
