@@ -82,6 +82,33 @@ def _chunks(
         start = space + 1 if space > start else max(end - overlap, start + 1)
 
 
+def _fast_context_enhancer() -> Any:
+    """Presidio's lemma context enhancer with a bisect instead of a token scan.
+
+    Upstream finds a match's token by walking the document from the start for
+    every match, which is quadratic in the text length.
+    """
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    class FastLemmaContextAwareEnhancer(LemmaContextAwareEnhancer):
+        _doc: Any = None
+        _ends: list[int] = []  # noqa: RUF012 (replaced per document)
+
+        def _find_index_of_match_token(  # type: ignore[override]
+            self, word: str, start: int, tokens: Any, tokens_indices: list[int]
+        ) -> int:
+            if tokens is not self._doc:
+                self._doc = tokens
+                self._ends = [t.idx + len(t) for t in tokens]
+            # the first token that ends after ``start`` (same rule as upstream)
+            i = bisect.bisect_right(self._ends, start)
+            if i >= len(self._ends):
+                raise ValueError(f"Did not find word {word!r} in the list of tokens")
+            return i
+
+    return FastLemmaContextAwareEnhancer()
+
+
 def _lower_lemma(doc: Any) -> Any:
     for token in doc:
         token.lemma_ = token.lower_
@@ -167,12 +194,21 @@ class Redactor:
         engine.load()
         registry = RecognizerRegistry(supported_languages=["en"])
         registry.load_predefined_recognizers(languages=["en"], nlp_engine=engine)
+        # Presidio's phone recognizer runs libphonenumber's matcher once per region
+        # (half of all analysis time); Hearth's own phone patterns, validated on the
+        # evaluation set, cover the same ground in a fraction of the time.
+        registry.remove_recognizer("PhoneRecognizer")
         for recognizer in secret_recognizers():
             registry.add_recognizer(recognizer)
         deny = deny_list_recognizer(self.settings.deny_list)
         if deny is not None:
             registry.add_recognizer(deny)
-        return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+        return AnalyzerEngine(
+            registry=registry,
+            nlp_engine=engine,
+            supported_languages=["en"],
+            context_aware_enhancer=_fast_context_enhancer(),
+        )
 
     def analyze(
         self, text: str, progress: Callable[[int, int], None] | None = None
