@@ -172,7 +172,7 @@ def measure_privacy(hearth: Hearth, log: Log) -> dict[str, Any]:
 def measure_gui(log: Log) -> dict[str, Any]:
     """Cold start and streaming stall, each in a fresh process."""
     out: dict[str, Any] = {}
-    for mode in ("cold-start", "stall"):
+    for mode in ("cold-start", "stall", "warmup-stall"):
         log(f"GUI: {mode}")
         start = time.perf_counter()
         proc = subprocess.run(

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.model_ready = False
         self.busy = False
         self.started = False
+        self.opening = False
         self.privacy_state = "not loaded"
         self.last_preview: PrivacyPreview | None = None
         self._build()
@@ -83,9 +84,18 @@ class MainWindow(QMainWindow):
         return super().event(event)
 
     def _late_init(self) -> None:
-        if self.started:
+        """Open the history database in the background, then fill the window."""
+        if self.opening or self.started:
             return
-        self.reload_conversations()
+        self.opening = True
+
+        def open_history(_progress: object) -> None:
+            self.hearth.history.list_conversations()  # imports SQLAlchemy, opens the file
+
+        run_in_background(open_history, self._history_opened, self._history_opened)
+
+    def _history_opened(self, _result: object) -> None:
+        self.reload_conversations()  # shows the error, if opening failed
         self._refresh_models()
         self.started = True
         self.requestLoad.emit(self.model_picker.currentData() or "")
