@@ -140,6 +140,9 @@ def run(argv: Sequence[str]) -> int:
     try:
         hearth = Hearth()
         setup_logging(hearth.paths)
+        from app.privacy.network import enforce
+
+        enforce(hearth.settings.network.mode)
         handler = getattr(commands, f"cmd_{args.command}")
         return int(handler(hearth, args) or 0)
     except HearthError as exc:

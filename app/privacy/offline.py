@@ -67,7 +67,8 @@ class ConnectionGuard:
         if host is None:  # Unix sockets and the like: not network traffic
             return
         ok = self.allow(host, port)
-        self.attempts.append(Attempt(host, port, ok))
+        if len(self.attempts) < 10_000:  # a record for tests and audits, bounded
+            self.attempts.append(Attempt(host, port, ok))
         if not ok:
             raise ConnectionRefusedError(f"Hearth's network policy blocks {host}")
 
@@ -99,7 +100,14 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         address = args[1] if event == "socket.connect" else (args[0], args[1])
         if event == "socket.getaddrinfo" and not isinstance(args[0], str):
             return
-        _active[-1].check(address)
+        refused: ConnectionRefusedError | None = None
+        for guard in list(_active):  # every active guard sees (and may refuse) it
+            try:
+                guard.check(address)
+            except ConnectionRefusedError as exc:
+                refused = refused or exc
+        if refused is not None:
+            raise refused
 
 
 def _install() -> None:

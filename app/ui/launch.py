@@ -43,6 +43,9 @@ def launch(argv: list[str] | None = None) -> int:
     try:
         hearth = Hearth()
         setup_logging(hearth.paths)
+        from app.privacy.network import enforce
+
+        enforce(hearth.settings.network.mode)
         from app.ui.main_window import MainWindow
 
         window = MainWindow(hearth)

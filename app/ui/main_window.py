@@ -53,6 +53,13 @@ def message_meta(m: MessageView) -> str:
     return " · ".join(p for p in parts if p)
 
 
+NETWORK_MODES = [
+    ("Offline (air-gapped)", "offline"),
+    ("Local network", "lan"),
+    ("Cloud on consent", "cloud"),
+]
+
+
 class MainWindow(QMainWindow):
     requestLoad = Signal(str)  # noqa: N815 (Qt signal naming)
     requestSend = Signal(str, str)  # noqa: N815
@@ -74,6 +81,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._start_worker()
         self._set_ready(False)
+        self._show_network_mode()
         # The window paints first; the history database (SQLAlchemy takes about
         # a second to import on a slow machine) and the model load right after.
         QTimer.singleShot(500, self._late_init)
@@ -100,6 +108,25 @@ class MainWindow(QMainWindow):
         self.started = True
         self.requestLoad.emit(self.model_picker.currentData() or "")
         self.warm_up_privacy()
+
+    # -- network mode -----------------------------------------------------------
+    def _on_network_picked(self, _index: int) -> None:
+        mode = self.network_picker.currentData()
+        from app.privacy.network import enforce
+
+        try:
+            self.hearth.settings.set("network.mode", mode)
+            self.hearth.save_settings()
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+        enforce(self.hearth.settings.network.mode)
+        self._show_network_mode()
+
+    def _show_network_mode(self) -> None:
+        mode = self.hearth.settings.network.mode
+        self.network_picker.setStyleSheet(
+            "QComboBox { font-weight: bold; color: #26a269; }" if mode == "offline" else ""
+        )
 
     # -- privacy ----------------------------------------------------------------
     def redactor(self) -> Redactor:
@@ -178,6 +205,16 @@ class MainWindow(QMainWindow):
         self.model_picker.setAccessibleName("Model")
         self.model_picker.activated.connect(self._on_model_picked)
         top.addWidget(self.model_picker, 1)
+        top.addWidget(QLabel("Network:"))
+        self.network_picker = QComboBox()
+        self.network_picker.setAccessibleName("Network mode")
+        for label, mode in NETWORK_MODES:
+            self.network_picker.addItem(label, mode)
+        self.network_picker.setCurrentIndex(
+            max(0, self.network_picker.findData(self.hearth.settings.network.mode))
+        )
+        self.network_picker.activated.connect(self._on_network_picked)
+        top.addWidget(self.network_picker)
         main_layout.addLayout(top)
 
         self.banner = QFrame()

@@ -184,3 +184,23 @@ def test_damaged_database_shows_a_message_and_the_window_lives(
     assert "damaged" in window.notice.text()
     assert window.isVisible() and window.conversation_ids() == []
     qtbot.waitUntil(lambda: not window.busy, timeout=LOAD_TIMEOUT_MS)
+
+
+def test_network_mode_switch_is_visible_saved_and_enforced(
+    qtbot: QtBot, open_window: object, hearth_home: Path
+) -> None:
+    from app.privacy.network import current_policy, enforce
+
+    enforce("offline")
+    window = open_window()  # type: ignore[operator]
+    picker = window.network_picker
+    assert picker.currentData() == "offline" and "bold" in picker.styleSheet()
+    picker.setCurrentIndex(picker.findData("lan"))
+    picker.activated.emit(picker.currentIndex())
+    assert load_settings(Paths.from_env()).network.mode == "lan"
+    policy = current_policy()
+    assert policy is not None and policy.mode == "lan" and policy.allow("192.168.0.9", 80)
+    picker.setCurrentIndex(picker.findData("offline"))
+    picker.activated.emit(picker.currentIndex())
+    assert policy.mode == "offline" and not policy.allow("192.168.0.9", 80)
+    qtbot.waitUntil(lambda: window.started and not window.busy, timeout=LOAD_TIMEOUT_MS)
