@@ -104,6 +104,32 @@ def build_parser() -> argparse.ArgumentParser:
         help='batch: read {"text": ...} lines on stdin, write one result per line',
     )
 
+    be = sub.add_parser("breakeven", help="self-hosting versus a cloud API: when does it pay?")
+    be.add_argument("--hardware-cost", type=float, required=True, metavar="USD")
+    be.add_argument("--months", type=float, default=36, help="amortization (default 36)")
+    power = be.add_mutually_exclusive_group()
+    power.add_argument("--watts", type=float, metavar="W")
+    power.add_argument("--electricity-per-month", type=float, metavar="USD")
+    be.add_argument("--hours-per-day", type=float, default=24)
+    be.add_argument("--kwh-price", type=float, default=0.16, metavar="USD")
+    speed = be.add_mutually_exclusive_group()
+    speed.add_argument(
+        "--tokens-per-second", type=float, metavar="T", help="default: measured by 'hearth bench'"
+    )
+    speed.add_argument("--capacity-tokens-per-day", type=float, metavar="N")
+    be.add_argument(
+        "--tokens-per-day",
+        type=float,
+        metavar="N",
+        help="your daily volume (default: your average over 30 days)",
+    )
+    be.add_argument("--cloud-model", required=True, metavar="NAME")
+    be.add_argument("--input-share", type=float, default=0.5)
+    be.add_argument(
+        "--privacy-required", action="store_true", help="the data must stay local whatever the cost"
+    )
+    be.add_argument("--json", action="store_true")
+
     settings = sub.add_parser("settings", help="read and change settings")
     ssub = settings.add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=_Parser

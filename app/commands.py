@@ -269,9 +269,12 @@ def cmd_doctor(hearth: Hearth, args: argparse.Namespace) -> int:
 
 
 def cmd_bench(hearth: Hearth, args: argparse.Namespace) -> int:
+    import json
+
     from app.bench import run_bench
 
     results = run_bench(hearth, tokens=args.tokens, gui=not args.skip_gui, log=note)
+    (hearth.paths.data_dir / "bench.json").write_text(json.dumps(results, indent=2))
     if args.json:
         emit_json(results)
     else:
@@ -319,4 +322,65 @@ def cmd_redact(hearth: Hearth, args: argparse.Namespace) -> int:
         emit_json(doc)
     else:
         sys.stdout.write(doc["redacted"] + ("" if doc["redacted"].endswith("\n") else "\n"))
+    return 0
+
+
+def measured_tokens_per_second(hearth: Hearth) -> float | None:
+    import json
+
+    path = hearth.paths.data_dir / "bench.json"
+    try:
+        value = json.loads(path.read_text()).get("decode_tokens_per_s_engine")
+    except (OSError, ValueError):
+        return None
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def cmd_breakeven(hearth: Hearth, args: argparse.Namespace) -> int:
+    from app.costs.breakeven import BreakevenInputs, compute
+    from app.costs.pricing import load_prices
+
+    table = load_prices(hearth.paths.config_dir / "pricing.toml")
+    for problem in table.problems:
+        note(f"hearth: {problem}")
+    price = table.require(args.cloud_model)
+    rate = args.tokens_per_second
+    if rate is None and args.capacity_tokens_per_day is None:
+        rate = measured_tokens_per_second(hearth)
+        if rate is not None:
+            note(f"Using this machine's measured {rate:.1f} tokens/s (hearth bench).")
+    volume = args.tokens_per_day
+    if volume is None:
+        volume = hearth.history.average_tokens_per_day(30)
+        if volume:
+            note(f"Using your average of {volume:,.0f} tokens/day over the last 30 days.")
+    if args.watts is None and args.electricity_per_month is None:
+        raise UsageError("Give --watts (power draw) or --electricity-per-month.")
+    result = compute(
+        BreakevenInputs(
+            hardware_cost=args.hardware_cost,
+            tokens_per_day=volume or 0.0,
+            price=price,
+            months=args.months,
+            watts=args.watts,
+            hours_per_day=args.hours_per_day,
+            kwh_price=args.kwh_price,
+            electricity_per_month=args.electricity_per_month,
+            tokens_per_second=rate,
+            capacity_tokens_per_day=args.capacity_tokens_per_day,
+            input_share=args.input_share,
+            privacy_required=args.privacy_required,
+        )
+    )
+    for warning in result.warnings:
+        note(f"Warning: {warning}")
+    doc = result.to_json()
+    if args.json:
+        emit_json(doc)
+        return 0
+    for key, value in doc.items():
+        if key != "reasons":
+            print(f"{key:34} {value}")
+    for reason in result.reasons:
+        print(f"- {reason}")
     return 0

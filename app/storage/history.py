@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -235,6 +235,26 @@ class History:
 
     def delete_message(self, message_id: str) -> None:
         self._run(lambda s: s.execute(delete(Message).where(Message.id == message_id)))
+
+    def average_tokens_per_day(self, days: int = 30) -> float:
+        """Prompt + completion tokens per day over the last ``days`` days."""
+        since = utcnow() - timedelta(days=days)
+
+        def work(session: Session) -> float:
+            total = session.scalar(
+                select(
+                    func.coalesce(
+                        func.sum(
+                            func.coalesce(Message.prompt_tokens, 0)
+                            + func.coalesce(Message.completion_tokens, 0)
+                        ),
+                        0,
+                    )
+                ).where(Message.created_at >= since)
+            )
+            return float(total or 0) / days
+
+        return self._run(work)
 
     # -- privacy vault ----------------------------------------------------------
     def vault_entries(self, conversation_id: str) -> list[tuple[str, str, str]]:

@@ -1,0 +1,1 @@
+"""Costs: the cloud price table, usage accounting, and the self-host break-even."""
