@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         help='batch: read {"text": ...} lines on stdin, write one result per line',
     )
 
+    cost = sub.add_parser("cost", help="usage and spend")
+    cost.add_argument("--json", action="store_true")
+
     be = sub.add_parser("breakeven", help="self-hosting versus a cloud API: when does it pay?")
     be.add_argument("--hardware-cost", type=float, required=True, metavar="USD")
     be.add_argument("--months", type=float, default=36, help="amortization (default 36)")

@@ -384,3 +384,41 @@ def cmd_breakeven(hearth: Hearth, args: argparse.Namespace) -> int:
     for reason in result.reasons:
         print(f"- {reason}")
     return 0
+
+
+def cmd_cost(hearth: Hearth, args: argparse.Namespace) -> int:
+    from app.costs.pricing import load_prices
+    from app.costs.usage import usage_report
+
+    cfg = hearth.settings.costs
+    table = load_prices(hearth.paths.config_dir / "pricing.toml")
+    for problem in table.problems:
+        note(f"hearth: {problem}")
+    compare = table.get(cfg.compare_model)
+    if compare is None:
+        note(f"hearth: price unknown for {cfg.compare_model!r}; no cloud comparison.")
+    report = usage_report(
+        hearth.history, watts=cfg.device_watts, kwh_price=cfg.kwh_price, compare=compare
+    )
+    doc = report.to_json()
+    if args.json:
+        emit_json(doc)
+        return 0
+    totals = doc["totals"]
+    print(
+        f"Replies: {totals['replies']}  tokens: {totals['total_tokens']:,} "
+        f"({totals['prompt_tokens']:,} prompt, {totals['completion_tokens']:,} completion)"
+    )
+    print(f"Cloud spend: ${doc['cloud_spend_usd']:.4f}")
+    print(
+        f"Local electricity (at {cfg.device_watts:g} W, ${cfg.kwh_price}/kWh): "
+        f"${doc['local_energy_usd']:.6f}"
+    )
+    if doc["local_would_cost"]:
+        would = doc["local_would_cost"]
+        print(f"Your local tokens would have cost ${would['usd']:.4f} on {would['model']}.")
+    else:
+        print("Cloud comparison: price unknown.")
+    for row in doc["months"]:
+        print(f"  {row['month']}  {row['engine']:6} {row['model']:28} {row['total_tokens']:>10,}")
+    return 0

@@ -112,11 +112,18 @@ class PrivacySettings(_Section):
     allow_list: list[str] = Field(default_factory=list, title="Words never redacted")
 
 
+class CostSettings(_Section):
+    device_watts: float = Field(65.0, gt=0, le=100_000, title="Power draw while generating (W)")
+    kwh_price: float = Field(0.16, ge=0, le=10, title="Electricity price ($/kWh)")
+    compare_model: str = Field("gpt-4.1-mini", title="Cloud model to compare local use with")
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    costs: CostSettings = Field(default_factory=CostSettings)
 
     # -- dotted-key access for `hearth settings` -----------------------------
     def setting_keys(self) -> list[str]:
