@@ -157,9 +157,16 @@ class MainWindow(QMainWindow):
         if not text.strip():
             self.show_notice("Type a message first to preview what the privacy filter finds.")
             return None
+        from app.privacy.vault import Vault
         from app.ui.privacy_preview import PrivacyPreview
 
-        dialog = PrivacyPreview(text, self.redactor(), self)
+        vault = Vault()
+        if self.conversation_id:
+            try:
+                vault = Vault.from_entries(self.hearth.history.vault_entries(self.conversation_id))
+            except HearthError as exc:
+                self.show_notice(exc.user_text())
+        dialog = PrivacyPreview(text, self.redactor(), self, vault=vault)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         self.last_preview = dialog

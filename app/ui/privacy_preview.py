@@ -74,8 +74,13 @@ class Utf16Offsets:
 class PrivacyPreview(QDialog):
     analysed = Signal()
 
-    def __init__(self, text: str, redactor: Redactor, parent: object = None) -> None:
+    def __init__(
+        self, text: str, redactor: Redactor, parent: object = None, vault: Vault | None = None
+    ) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
+        # The conversation's vault: earlier values keep their placeholders. The
+        # preview works on a copy; only sending a message adds to the real one.
+        self.vault = vault or Vault()
         self.setWindowTitle("Privacy preview")
         self.resize(900, 620)
         self.text = text
@@ -198,7 +203,8 @@ class PrivacyPreview(QDialog):
             self.text, self.found, unredacted=self.unredacted(), extra=self.extra
         )
 
-    def redacted_text(self, vault: Vault | None = None) -> str:
+    def redacted_text(self) -> str:
+        vault = Vault.from_entries(self.vault.entries())
         return self.redactor.redact(self.text, vault, entities=self.final_entities()).redacted
 
     def _refresh_output(self, *_args: object) -> None:

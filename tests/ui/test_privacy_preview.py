@@ -131,3 +131,15 @@ def test_filter_failure_is_shown_and_nothing_is_offered(
     assert "Nothing can be sent" in dialog.output.toPlainText()
     caplog.clear()
     dialog.close()
+
+
+def test_preview_keeps_the_conversations_placeholders(qtbot: QtBot, window: MainWindow) -> None:
+    history = window.hearth.history
+    conv = history.create_conversation()
+    history.save_vault_entries(conv.id, [("<PERSON_1>", "PERSON", "John Smith")])
+    window.conversation_id = conv.id
+    dialog = open_preview(qtbot, window, "I met Maria Garcia and John Smith yesterday.")
+    sent = dialog.output.toPlainText()
+    assert sent == "I met <PERSON_2> and <PERSON_1> yesterday."  # John keeps his number
+    assert history.vault_entries(conv.id) == [("<PERSON_1>", "PERSON", "John Smith")]
+    dialog.close()
