@@ -104,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
         help='batch: read {"text": ...} lines on stdin, write one result per line',
     )
 
+    keys = sub.add_parser("keys", help="cloud API keys, kept in the OS keyring")
+    ksub = keys.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    ks = ksub.add_parser("set", help="store a key (read from stdin, or a hidden prompt)")
+    ks.add_argument("provider")
+    kl = ksub.add_parser("list", help="providers with a key (last 4 characters only)")
+    kl.add_argument("--json", action="store_true")
+    kd = ksub.add_parser("delete", help="remove a provider's key")
+    kd.add_argument("provider")
+
     cost = sub.add_parser("cost", help="usage and spend")
     cost.add_argument("--json", action="store_true")
 

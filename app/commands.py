@@ -248,7 +248,10 @@ def doctor_report(hearth: Hearth) -> dict[str, Any]:
         "prepared": registry.default_prepared(),
     }
     report["models_registered"] = len(registry.list())
-    report["keyring"] = "not used yet (cloud escalation is not in this version)"
+    from app.secrets import SecretStore
+
+    usable, backend = SecretStore().status()
+    report["keyring"] = {"usable": usable, "backend": backend}
     report["presidio"] = "not used yet (redaction is not in this version)"
     return report
 
@@ -421,4 +424,33 @@ def cmd_cost(hearth: Hearth, args: argparse.Namespace) -> int:
         print("Cloud comparison: price unknown.")
     for row in doc["months"]:
         print(f"  {row['month']}  {row['engine']:6} {row['model']:28} {row['total_tokens']:>10,}")
+    return 0
+
+
+def cmd_keys(hearth: Hearth, args: argparse.Namespace) -> int:
+    from app.secrets import SecretStore
+
+    store = SecretStore()
+    if args.action == "set":
+        if sys.stdin.isatty():
+            import getpass
+
+            key = getpass.getpass(f"API key for {args.provider} (input hidden): ")
+        else:
+            key = sys.stdin.readline()
+        stored = store.set(args.provider, key)
+        note(f"Stored the key for {stored.provider} ({stored.last4}) in the OS keyring.")
+        return 0
+    if args.action == "delete":
+        store.delete(args.provider)
+        note(f"Deleted the key for {args.provider}.")
+        return 0
+    keys = store.list()
+    if args.json:
+        emit_json({"keys": [{"provider": k.provider, "last4": k.last4} for k in keys]})
+        return 0
+    if not keys:
+        note("No API keys stored. Add one with: hearth keys set PROVIDER")
+    for k in keys:
+        print(f"{k.provider:16} {k.last4}")
     return 0
