@@ -25,6 +25,16 @@ STYLE = """
 """
 
 
+WELCOME = """
+<div style='color:#777; margin:40px;'>
+<h3>Start a conversation</h3>
+<p>Replies come from a model running on this computer. Nothing you type leaves it.</p>
+<p>Enter sends, Shift+Enter adds a line, Esc stops a reply.
+Ctrl+Shift+P shows what the privacy filter finds in your message.</p>
+</div>
+"""
+
+
 @dataclass
 class ShownMessage:
     role: str
@@ -47,6 +57,7 @@ class ChatView(QTextBrowser):
         self._timer.setInterval(60)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh)
+        self._refresh()
 
     # Never load anything: no remote images, no local files.
     def loadResource(self, kind: int, name: QUrl | str) -> object:  # noqa: N802 (Qt override)
@@ -93,7 +104,10 @@ class ChatView(QTextBrowser):
         return f"<div class='msg {m.role}'><div class='who'>{who}</div>{body}{meta}</div>"
 
     def _refresh(self) -> None:
-        if self._dirty and self._messages:
+        if not self._messages:
+            self.setHtml(STYLE + WELCOME)
+            return
+        if self._dirty:
             self._rendered[-1] = self._render(self._messages[-1])
             self._dirty = False
         bar = self.verticalScrollBar()
