@@ -27,13 +27,26 @@ def _progress_printer(label: str) -> Any:
     return show
 
 
+def _chat_engine(hearth: Hearth, args: argparse.Namespace) -> Any:
+    if args.engine == "ollama":
+        from app.engines.ollama_engine import OllamaEngine
+
+        return OllamaEngine(args.model or "", hearth.settings.engines.ollama.base_url)
+    registry = hearth.models
+    wanted = args.model or registry.default_name
+    if wanted == DEFAULT_MODEL_NAME and not registry.default_prepared():
+        note("Preparing the embedded default model (first run)…")
+        registry.ensure_default(_progress_printer("Preparing model"))
+    return hearth.load_engine(registry.resolve(args.model))
+
+
 def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
     if args.cloud:
         raise HearthError(
             "Cloud escalation is not available in this version of Hearth; the message was not sent."
         )
-    if args.engine != "local":
-        raise HearthError(f"The {args.engine} engine is not available in this version of Hearth.")
+    if args.engine == "server":
+        raise HearthError("The self-hosted server engine is not available in this version yet.")
     text = read_text_arg(args.text, "message")
     if not text.strip():
         raise UsageError("Type a message first: an empty message is not sent.")
@@ -41,14 +54,7 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
         conversation_id = hearth.history.resolve_conversation(args.conversation)
     else:
         conversation_id = hearth.history.create_conversation().id
-    registry = hearth.models
-    if (
-        args.model or registry.default_name
-    ) == DEFAULT_MODEL_NAME and not registry.default_prepared():
-        note("Preparing the embedded default model (first run)…")
-        registry.ensure_default(_progress_printer("Preparing model"))
-    entry = registry.resolve(args.model)
-    engine = hearth.load_engine(entry)
+    engine = _chat_engine(hearth, args)
     service = hearth.chat_service(engine)
     finished: TurnFinished | None = None
     reply_parts: list[str] = []

@@ -118,20 +118,40 @@ class CostSettings(_Section):
     compare_model: str = Field("gpt-4.1-mini", title="Cloud model to compare local use with")
 
 
+class OllamaSettings(_Section):
+    base_url: str = Field("http://127.0.0.1:11434", title="Ollama server URL")
+
+
+class ServerSettings(_Section):
+    base_url: str = Field("http://127.0.0.1:8080/v1", title="OpenAI-compatible server URL")
+
+
+class EngineSettings(_Section):
+    ollama: OllamaSettings = Field(default_factory=OllamaSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     costs: CostSettings = Field(default_factory=CostSettings)
+    engines: EngineSettings = Field(default_factory=EngineSettings)
 
     # -- dotted-key access for `hearth settings` -----------------------------
     def setting_keys(self) -> list[str]:
-        out: list[str] = []
-        for section_name, section in self:
-            if isinstance(section, BaseModel):
-                out.extend(f"{section_name}.{key}" for key in type(section).model_fields)
-        return out
+        def walk(model: BaseModel, prefix: str) -> list[str]:
+            keys: list[str] = []
+            for name in type(model).model_fields:
+                value = getattr(model, name)
+                if isinstance(value, BaseModel):
+                    keys += walk(value, f"{prefix}{name}.")
+                elif prefix:
+                    keys.append(prefix + name)
+            return keys
+
+        return walk(self, "")
 
     def get(self, key: str) -> Any:
         section, attr = self._split(key)
@@ -164,8 +184,11 @@ class Settings(_Section):
     def _split(self, key: str) -> tuple[BaseModel, str]:
         if key not in self.setting_keys():
             raise UsageError(f"Unknown setting {key!r}. Run 'hearth settings list' to see them.")
-        section_name, attr = key.split(".", 1)
-        return getattr(self, section_name), attr
+        *path, attr = key.split(".")
+        section: BaseModel = self
+        for name in path:
+            section = getattr(section, name)
+        return section, attr
 
 
 # Each migration takes the raw dict of version N and returns version N+1.

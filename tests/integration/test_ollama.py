@@ -1,0 +1,86 @@
+"""The Ollama engine through the official client, against a loopback Ollama server."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from app.engines.base import ChatMessage, GenerationOptions
+from app.engines.ollama_engine import OllamaEngine
+from app.errors import EngineError
+from tests.integration.test_cli import assert_no_traceback, hearth
+from tests.servers.ollama import ollama_server
+
+
+def test_streams_with_usage_and_timings() -> None:
+    with ollama_server() as server:
+        engine = OllamaEngine("tiny", server.url)
+        assert engine.info().context_length == 8192
+        assert engine.list_models() == ["tiny:latest"]
+        msgs = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hi")]
+        deltas = list(engine.stream(msgs, GenerationOptions(max_tokens=5, temperature=0.1, seed=3)))
+        engine.close()
+    *texts, last = deltas
+    assert "".join(d.text for d in texts) == "Hello from the loopback Ollama"
+    assert last.done and last.usage and last.usage.prompt_tokens == 17
+    assert last.usage.completion_tokens == 5
+    assert last.timings and last.timings.tokens_per_s == pytest.approx(50.0)
+    path, body = server.received[-1]
+    assert path == "/api/chat" and body["model"] == "tiny" and body["stream"] is True
+    assert body["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert body["options"] == {"num_predict": 5, "temperature": 0.1, "seed": 3}
+
+
+def test_cancel_stops_between_chunks() -> None:
+    with ollama_server() as server:
+        server.delay_s = 0.05
+        engine = OllamaEngine("tiny", server.url)
+        got = []
+        for delta in engine.stream([ChatMessage("user", "Hi")], GenerationOptions()):
+            if delta.done:
+                assert delta.stopped
+                break
+            got.append(delta.text)
+            if len(got) == 2:
+                engine.cancel()
+        engine.close()
+    assert len(got) == 2
+
+
+def test_errors_are_clear_messages() -> None:
+    with ollama_server() as server:
+        with pytest.raises(EngineError, match="model 'nope' not found"):
+            OllamaEngine("nope", server.url)
+        server.fail_chat = True
+        engine = OllamaEngine("tiny", server.url)
+        with pytest.raises(EngineError, match=r"500.*GPU fell over"):
+            list(engine.stream([ChatMessage("user", "Hi")], GenerationOptions()))
+        engine.close()
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()  # nothing listens there now
+    with pytest.raises(EngineError, match="not reachable"):
+        OllamaEngine("tiny", f"http://127.0.0.1:{port}")
+
+
+def test_cli_chat_through_ollama_stores_the_reply(hearth_home: Path) -> None:
+    with ollama_server() as server:
+        assert hearth("settings", "set", "engines.ollama.base_url", server.url).returncode == 0
+        proc = hearth("chat", "Hello?", "--engine", "ollama", "--model", "tiny", "--json")
+        missing = hearth("chat", "Hello?", "--engine", "ollama", "--model", "nope")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["engine"] == "ollama" and doc["model"] == "tiny"
+    assert doc["reply"].startswith("Hello from the loopback")
+    assert doc["usage"] == {"prompt_tokens": 17, "completion_tokens": 9}
+    shown = json.loads(hearth("history", "show", doc["conversation_id"], "--json").stdout)
+    assert shown["messages"][1]["engine"] == "ollama"
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert_no_traceback(missing)
