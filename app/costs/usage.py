@@ -8,7 +8,6 @@ running locally saved.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,10 +99,3 @@ def usage_report(
     if compare is not None:
         report.local_would_cost_usd = compare.cost(local_in, local_out)
     return report
-
-
-def totals_by_engine(report: UsageReport) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for (_day, engine, _model), bucket in report.by_day.items():
-        out[engine] += bucket.prompt_tokens + bucket.completion_tokens
-    return dict(out)
