@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.catalog.default_model import (
     DEFAULT_MODEL_NAME,
     Progress,
-    default_model_path,
     expected_sha256,
+    is_prepared,
     prepare_default_model,
 )
 from app.catalog.gguf_info import inspect_gguf
@@ -140,8 +140,6 @@ class ModelRegistry:
         return self.add(path, DEFAULT_MODEL_NAME, sha256=expected_sha256())
 
     def default_prepared(self) -> bool:
-        from app.catalog.default_model import is_prepared
-
         return is_prepared(self.models_dir)
 
     def resolve(self, name: str | None) -> ModelEntry:
@@ -157,5 +155,3 @@ class ModelRegistry:
             )
         return entry
 
-
-__all__ = ["DEFAULT_MODEL_NAME", "ModelEntry", "ModelRegistry", "default_model_path"]

@@ -84,6 +84,15 @@ def fit_history(
     return FittedPrompt([*head, *history[start:], new], start, tokens)
 
 
+def _as_prompt(messages: list[MessageView]) -> list[ChatMessage]:
+    """Stored user and assistant turns with text, as prompt messages."""
+    return [
+        ChatMessage(m.role, m.content)  # type: ignore[arg-type]
+        for m in messages
+        if m.role in ("user", "assistant") and m.content
+    ]
+
+
 class ChatService:
     """Runs turns for one engine against the history database."""
 
@@ -124,17 +133,13 @@ class ChatService:
         if not messages or messages[-1].role != "user":
             raise UsageError("There is no message to answer again in this conversation.")
         last = messages.pop()
-        past = [ChatMessage(m.role, m.content) for m in messages if m.role in ("user", "assistant")]  # type: ignore[arg-type]
+        past = _as_prompt(messages)
         fitted = self._fit(past, ChatMessage("user", last.content))
         yield from self._generate(conversation_id, None, fitted)
 
     # -- internals ------------------------------------------------------------
     def _context(self, conversation_id: str) -> list[ChatMessage]:
-        return [
-            ChatMessage(m.role, m.content)  # type: ignore[arg-type]
-            for m in self.history.messages(conversation_id)
-            if m.role in ("user", "assistant") and m.content
-        ]
+        return _as_prompt(self.history.messages(conversation_id))
 
     def _fit(self, past: list[ChatMessage], new: ChatMessage) -> FittedPrompt:
         info = self.engine.info()
