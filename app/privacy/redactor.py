@@ -145,7 +145,7 @@ class Redactor:
         self._analyzer: Any = None
         self._lock = threading.Lock()
         self._analyze_lock = threading.Lock()  # spaCy pipelines are not thread-safe
-        self._error: str | None = None
+        self._wanted: list[str] = []
 
     @property
     def loaded(self) -> bool:
@@ -157,15 +157,19 @@ class Redactor:
             if self._analyzer is not None:
                 return
             try:
-                self._analyzer = self._build()
+                analyzer = self._build()
             except Exception as exc:
                 log.exception("the PII analyzer failed to load")
-                self._error = f"{type(exc).__name__}: {exc}"
+                reason = f"{type(exc).__name__}: {exc}"
                 raise RedactorUnavailableError(
                     "Hearth's privacy filter could not start, so nothing can be sent to a "
                     "cloud provider.",
-                    hint=f"Reason: {self._error[:200]}",
+                    hint=f"Reason: {reason[:200]}",
                 ) from None
+            # The enabled types this analyzer can find, decided once.
+            supported = set(analyzer.get_supported_entities("en"))
+            self._wanted = [e for e in self.settings.entities if e in supported]
+            self._analyzer = analyzer
 
     def _build(self) -> Any:
         from app.privacy.offline import offline_tldextract
@@ -224,14 +228,11 @@ class Redactor:
         self, text: str, progress: Callable[[int, int], None] | None
     ) -> list[Entity]:
         found: list[Entity] = []
-        supported = set(self._analyzer.get_supported_entities("en"))
-        wanted = [e for e in self.settings.entities if e in supported]
-        chunked = [e for e in wanted if e not in WHOLE_TEXT_ENTITIES]
-        whole = [e for e in wanted if e in WHOLE_TEXT_ENTITIES]
-        if whole and len(text) > CHUNK_CHARS:
+        chunked = self._wanted
+        whole = [e for e in self._wanted if e in WHOLE_TEXT_ENTITIES]
+        if whole and len(text) > CHUNK_CHARS:  # long blocks: regex over the whole text
             found += self._patterns_only(text, whole)
-        else:
-            chunked = wanted
+            chunked = [e for e in self._wanted if e not in WHOLE_TEXT_ENTITIES]
         for offset, piece in _chunks(text):
             if piece.strip():
                 found += self._analyze_piece(piece, offset, chunked)
