@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check this installation")
     doctor.add_argument("--json", action="store_true")
 
+    audit = sub.add_parser("audit", help="every request that left this computer")
+    audit.add_argument("--json", action="store_true")
+
     bench = sub.add_parser("bench", help="measure performance on this machine")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--tokens", type=int, default=128, help="tokens per decode run")
@@ -180,7 +183,7 @@ def run(argv: Sequence[str]) -> int:
         setup_logging(hearth.paths)
         from app.privacy.network import enforce
 
-        enforce(hearth.settings.network.mode)
+        enforce(hearth.settings.network.mode, set(hearth.settings.network.trusted_hosts))
         handler = getattr(commands, f"cmd_{args.command}")
         return int(handler(hearth, args) or 0)
     except HearthError as exc:

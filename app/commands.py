@@ -40,13 +40,58 @@ def _chat_engine(hearth: Hearth, args: argparse.Namespace) -> Any:
     return hearth.load_engine(registry.resolve(args.model))
 
 
-def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
-    if args.cloud:
-        raise HearthError(
-            "Cloud escalation is not available in this version of Hearth; the message was not sent."
+def describe_plan(plan: Any) -> str:
+    """The consent text for a cloud plan: destination, payload, redactions, cost."""
+    lines = [
+        f"This message would go to {plan.provider.label} at {plan.provider.host}, "
+        f"model {plan.model}.",
+        "Exactly this would be sent (after redaction):",
+    ]
+    for m in plan.messages:
+        lines.append(f"  [{m.role}] " + m.content.replace("\n", "\n    "))
+    if plan.counts:
+        kinds = ", ".join(f"{t} {n}" for t, n in sorted(plan.counts.items()))
+        lines.append(f"Redacted: {kinds} (the originals stay on this computer).")
+    else:
+        lines.append("Nothing was found to redact.")
+    cost = plan.estimated_cost
+    if cost is None:
+        lines.append(f"Estimated cost: price unknown for {plan.model}.")
+    else:
+        lines.append(
+            f"Estimated cost: up to ${cost:.4f} (about {plan.prompt_tokens:,} prompt tokens "
+            f"+ at most {plan.max_output_tokens:,} reply tokens)."
         )
+    if not plan.include_context:
+        lines.append("Earlier turns are not included (add --context to include them).")
+    return "\n".join(lines)
+
+
+def _ask_consent(plan: Any, args: argparse.Namespace) -> None:
+    from app.errors import PolicyError
+
+    note(describe_plan(plan))
+    if args.yes:
+        note("Sending: you consented with --yes for this message.")
+        return
+    if not (sys.stdin.isatty() and args.text != "-"):
+        raise PolicyError(
+            "Nothing was sent: consent is needed for each cloud message and there is no "
+            "terminal to ask on.",
+            hint="Run it in a terminal to answer y/N, or add --yes to consent for this message.",
+        )
+    sys.stderr.write("Send this one message? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        raise PolicyError("Nothing was sent: you did not consent.")
+
+
+def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
     if args.engine == "server":
         raise HearthError("The self-hosted server engine is not available in this version yet.")
+    if (args.context or args.yes) and not args.cloud:
+        raise UsageError("--context and --yes only apply with --cloud PROVIDER:MODEL.")
     text = read_text_arg(args.text, "message")
     if not text.strip():
         raise UsageError("Type a message first: an empty message is not sent.")
@@ -54,29 +99,46 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
         conversation_id = hearth.history.resolve_conversation(args.conversation)
     else:
         conversation_id = hearth.history.create_conversation().id
-    engine = _chat_engine(hearth, args)
-    service = hearth.chat_service(engine)
+    plan: Any = None
+    if args.cloud:
+        from app.chat.cloud import consent_to
+
+        cloud = hearth.cloud()
+        plan = cloud.plan(conversation_id, text, args.cloud, include_context=args.context)
+        cloud.check(plan)
+        _ask_consent(plan, args)
+        events = cloud.send(plan, consent_to(plan))
+        engine: Any = None
+    else:
+        engine = _chat_engine(hearth, args)
+        events = hearth.chat_service(engine).send(conversation_id, text)
     finished: TurnFinished | None = None
-    reply_parts: list[str] = []
     try:
-        for event in service.send(conversation_id, text):
+        for event in events:
             if isinstance(event, TurnStarted) and event.dropped_messages:
                 note(
                     f"Note: {event.dropped_messages} older message(s) were left out of the "
                     "prompt to fit the model's context window."
                 )
-            elif isinstance(event, TextDelta):
-                reply_parts.append(event.text)
-                if not args.json:
-                    sys.stdout.write(event.text)
-                    sys.stdout.flush()
+            elif isinstance(event, TextDelta) and not args.json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
             elif isinstance(event, TurnFinished):
                 finished = event
     finally:
-        engine.close()
+        if engine is not None:
+            engine.close()
     if finished is None:
         raise EngineError("The model stopped without finishing its reply.")
     msg = finished.message
+    cloud_doc = None
+    if plan is not None:
+        cloud_doc = {
+            "provider": plan.provider.name,
+            "host": msg.host,
+            "redacted": plan.counts,
+            "cost_usd": msg.cost_usd,
+        }
     if args.json:
         emit_json(
             {
@@ -91,14 +153,37 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
                     "completion_tokens": msg.completion_tokens or 0,
                 },
                 "timings": {"ttft_s": msg.ttft_s or 0.0, "tokens_per_s": msg.tokens_per_s or 0.0},
-                "cloud": None,
+                "cloud": cloud_doc,
             }
         )
     else:
         sys.stdout.write("\n")
+        where = f"{msg.model} via {msg.host}" if msg.host else str(msg.model)
+        cost = ""
+        if plan is not None:
+            cost = " · price unknown" if msg.cost_usd is None else f" · ${msg.cost_usd:.4f}"
         note(
-            f"[{msg.model} · conversation {conversation_id[:8]} · "
-            f"{msg.completion_tokens or 0} tokens · {msg.tokens_per_s or 0:.1f} tok/s]"
+            f"[{where} · conversation {conversation_id[:8]} · "
+            f"{msg.completion_tokens or 0} tokens · {msg.tokens_per_s or 0:.1f} tok/s{cost}]"
+        )
+    return 0
+
+
+def cmd_audit(hearth: Hearth, args: argparse.Namespace) -> int:
+    from app.storage.audit import EgressLog
+
+    rows = EgressLog(hearth.history).rows()
+    if args.json:
+        emit_json({"requests": [r.to_json() for r in rows]})
+        return 0
+    if not rows:
+        print("No request has left this computer.")
+    for r in rows:
+        cost = "price unknown" if r.cost_usd is None else f"${r.cost_usd:.4f}"
+        kinds = ", ".join(f"{t} {n}" for t, n in sorted(r.redacted.items())) or "nothing"
+        print(
+            f"{r.at:%Y-%m-%d %H:%M:%S}  {r.provider}  {r.host}  {r.model}  {r.bytes_sent} B  "
+            f"sha256 {r.payload_sha256[:12]}…  redacted: {kinds}  {cost}  {r.outcome}"
         )
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,13 @@ class _Section(BaseModel):
 
 class NetworkSettings(_Section):
     mode: Literal["offline", "lan", "cloud"] = Field("offline", title="Network mode")
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        title="Your own servers (host names), allowed in lan mode without consent",
+    )
+    request_timeout_s: float = Field(
+        60.0, gt=0, le=3600, title="Seconds to wait for a remote server before giving up"
+    )
 
 
 class ModelSettings(_Section):
@@ -112,10 +120,39 @@ class PrivacySettings(_Section):
     allow_list: list[str] = Field(default_factory=list, title="Words never redacted")
 
 
+LOCAL_ONLY_DEFAULT = [
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "MEDICAL",
+    "DENY_LIST",
+    "API_KEY",
+    "PRIVATE_KEY",
+    "PASSWORD",
+    "JWT",
+]
+
+
+class RoutingSettings(_Section):
+    local_only_types: list[str] = Field(
+        default_factory=lambda: list(LOCAL_ONLY_DEFAULT),
+        title="Types that keep a message on this computer, even redacted",
+    )
+    medical_terms: list[str] = Field(
+        default_factory=list, title="Extra medical words that keep a message local"
+    )
+    overflow_seconds: float = Field(
+        120.0, gt=0, le=86400, title="Suggest a cloud model when a local reply would take longer"
+    )
+
+
 class CostSettings(_Section):
     device_watts: float = Field(65.0, gt=0, le=100_000, title="Power draw while generating (W)")
     kwh_price: float = Field(0.16, ge=0, le=10, title="Electricity price ($/kWh)")
     compare_model: str = Field("gpt-4.1-mini", title="Cloud model to compare local use with")
+    monthly_budget_usd: float = Field(
+        0.0, ge=0, le=1_000_000, title="Monthly cloud budget cap in $ (0: no cap)"
+    )
 
 
 class OllamaSettings(_Section):
@@ -124,6 +161,27 @@ class OllamaSettings(_Section):
 
 class ServerSettings(_Section):
     base_url: str = Field("http://127.0.0.1:8080/v1", title="OpenAI-compatible server URL")
+
+
+ProviderKind = Literal["openai", "anthropic"]
+KNOWN_PROVIDERS: dict[str, tuple[ProviderKind, str]] = {
+    "openai": ("openai", "https://api.openai.com/v1"),
+    "anthropic": ("anthropic", "https://api.anthropic.com"),
+    # Gemini through Google's OpenAI-compatible endpoint.
+    "google": ("openai", "https://generativelanguage.googleapis.com/v1beta/openai/"),
+}
+
+
+class ProviderSettings(_Section):
+    base_url: str = Field(title="API base URL (a proxy or gateway may go here)")
+    kind: ProviderKind = Field("openai", title="Wire protocol (openai or anthropic)")
+
+
+def _default_providers() -> dict[str, ProviderSettings]:
+    return {
+        name: ProviderSettings(base_url=url, kind=kind)
+        for name, (kind, url) in KNOWN_PROVIDERS.items()
+    }
 
 
 class EngineSettings(_Section):
@@ -138,6 +196,8 @@ class Settings(_Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     costs: CostSettings = Field(default_factory=CostSettings)
     engines: EngineSettings = Field(default_factory=EngineSettings)
+    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
     # -- dotted-key access for `hearth settings` -----------------------------
     def setting_keys(self) -> list[str]:
@@ -147,6 +207,9 @@ class Settings(_Section):
                 value = getattr(model, name)
                 if isinstance(value, BaseModel):
                     keys += walk(value, f"{prefix}{name}.")
+                elif isinstance(value, dict):
+                    for sub, item in sorted(value.items()):
+                        keys += walk(item, f"{prefix}{name}.{sub}.")
                 elif prefix:
                     keys.append(prefix + name)
             return keys
@@ -158,6 +221,8 @@ class Settings(_Section):
         return getattr(section, attr)
 
     def set(self, key: str, raw: str) -> None:
+        if self._set_provider(key, raw):
+            return
         section, attr = self._split(key)
         current = getattr(section, attr)
         value: Any = raw
@@ -181,13 +246,49 @@ class Settings(_Section):
             first = exc.errors()[0]
             raise UsageError(f"Invalid value for {key}: {first['msg']}.") from None
 
+    def _set_provider(self, key: str, raw: str) -> bool:
+        """``providers.<name>.base_url``: add a custom provider, or remove it with ""."""
+        parts = key.split(".")
+        if len(parts) != 3 or parts[0] != "providers":
+            return False
+        name, attr = parts[1], parts[2]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+            raise UsageError(
+                f"Invalid provider name {name!r}: use lower-case letters, digits, '-' and '_'."
+            )
+        if attr not in ProviderSettings.model_fields:
+            raise UsageError(f"Unknown setting {key!r}: a provider has base_url and kind.")
+        current = self.providers.get(name)
+        if attr == "base_url":
+            url = raw.strip()
+            if not url:
+                if name in KNOWN_PROVIDERS:
+                    kind, default = KNOWN_PROVIDERS[name]
+                    self.providers[name] = ProviderSettings(base_url=default, kind=kind)
+                else:
+                    self.providers.pop(name, None)
+                return True
+            if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+                raise UsageError(
+                    f"Invalid value for {key}: give an http:// or https:// URL, not {raw!r}."
+                )
+            kind = current.kind if current else "openai"
+            self.providers[name] = ProviderSettings(base_url=url, kind=kind)
+            return True
+        if current is None:
+            raise UsageError(f"Set providers.{name}.base_url first, then its kind.")
+        if raw not in ("openai", "anthropic"):
+            raise UsageError(f"Invalid value for {key}: use openai or anthropic.")
+        current.kind = raw  # type: ignore[assignment]
+        return True
+
     def _split(self, key: str) -> tuple[BaseModel, str]:
         if key not in self.setting_keys():
             raise UsageError(f"Unknown setting {key!r}. Run 'hearth settings list' to see them.")
         *path, attr = key.split(".")
-        section: BaseModel = self
+        section: Any = self
         for name in path:
-            section = getattr(section, name)
+            section = section[name] if isinstance(section, dict) else getattr(section, name)
         return section, attr
 
 

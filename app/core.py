@@ -17,7 +17,11 @@ from app.engines.base import Engine, GenerationOptions
 
 if TYPE_CHECKING:  # SQLAlchemy takes a second to import: only on first use
     from app.catalog.registry import ModelEntry, ModelRegistry
+    from app.chat.cloud import CloudService
     from app.chat.session import ChatService
+    from app.costs.pricing import PriceTable
+    from app.privacy.redactor import Redactor
+    from app.secrets import SecretStore
     from app.storage.history import History
 
 log = logging.getLogger("hearth")
@@ -54,6 +58,31 @@ class Hearth:
         from app.catalog.registry import ModelRegistry
 
         return ModelRegistry(self.history, self.paths.models_dir, self.settings.model.default)
+
+    @property
+    def redactor(self) -> Redactor:
+        from app.privacy.redactor import shared_redactor
+
+        return shared_redactor(self.settings.privacy)
+
+    @property
+    def secrets(self) -> SecretStore:
+        from app.secrets import SecretStore
+
+        return SecretStore()
+
+    def prices(self) -> PriceTable:
+        """The bundled price table plus the user's ``pricing.toml`` (read fresh each time)."""
+        from app.costs.pricing import load_prices
+
+        return load_prices(self.paths.config_dir / "pricing.toml")
+
+    def cloud(self) -> CloudService:
+        from app.chat.cloud import CloudService
+
+        return CloudService(
+            self.history, self.settings, self.redactor, self.secrets, self.prices()
+        )
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)

@@ -8,7 +8,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    from app.privacy.redactor import Redactor
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -64,3 +69,13 @@ def prepared_home(hearth_home: Path, model_store: Path) -> Path:
         except OSError:
             shutil.copy2(item, models / item.name)
     return hearth_home
+
+
+@pytest.fixture(scope="session")
+def redactor() -> Redactor:
+    """The real Presidio redactor with default settings, loaded once per run."""
+    from app.privacy.redactor import Redactor
+
+    r = Redactor()
+    r.load()
+    return r

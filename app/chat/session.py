@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from app.engines.base import ChatMessage, Engine, GenerationOptions
+from app.engines.base import ChatMessage, Engine, GenerationOptions, Usage
 from app.errors import ContextOverflowError, HearthError, UsageError
 
 if TYPE_CHECKING:
@@ -42,6 +42,12 @@ class TurnFinished:
 
 
 TurnEvent = TurnStarted | TextDelta | TurnFinished
+
+
+class StreamRestorerLike(Protocol):
+    def feed(self, chunk: str) -> str: ...
+
+    def finish(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -160,25 +166,64 @@ class ChatService:
             self.history.rename_conversation(conversation_id, title)
 
     def _generate(
-        self, conversation_id: str, user: MessageView | None, fitted: FittedPrompt
+        self,
+        conversation_id: str,
+        user: MessageView | None,
+        fitted: FittedPrompt,
+        *,
+        engine: Engine | None = None,
+        restorer: StreamRestorerLike | None = None,
+        fields: dict[str, Any] | None = None,
+        on_end: Callable[[str, Usage | None], dict[str, Any]] | None = None,
     ) -> Iterator[TurnEvent]:
-        info = self.engine.info()
+        """Stream a reply into a new assistant message.
+
+        ``restorer`` turns streamed text into what is shown and stored (cloud
+        replies: placeholders back to values).  ``on_end(outcome, usage)`` is
+        told how the turn ended ("complete", "stopped" or the error message)
+        and returns extra fields to store with the reply (e.g. its cost).
+        """
+        engine = engine or self.engine
+        info = engine.info()
         reply = self.history.add_message(
-            conversation_id, "assistant", "", complete=False, engine=info.engine, model=info.model
+            conversation_id,
+            "assistant",
+            "",
+            complete=False,
+            engine=info.engine,
+            model=info.model,
+            **(fields or {}),
         )
         yield TurnStarted(conversation_id, user, reply.id, fitted.dropped)
         parts: list[str] = []
+        usage: Usage | None = None
+
+        def show(text: str) -> str:
+            return restorer.feed(text) if restorer else text
+
+        def rest() -> str:
+            return restorer.finish() if restorer else ""
+
         last_save = self._clock()
         try:
-            for delta in self.engine.stream(fitted.messages, self.options):
+            for delta in engine.stream(fitted.messages, self.options):
                 if delta.text:
-                    parts.append(delta.text)
-                    yield TextDelta(delta.text)
+                    shown = show(delta.text)
+                    if shown:
+                        parts.append(shown)
+                        yield TextDelta(shown)
                     if self._clock() - last_save >= SAVE_EVERY_S:
                         self.history.update_message(reply.id, content="".join(parts))
                         last_save = self._clock()
                 if delta.done:
+                    tail = rest()
+                    if tail:
+                        parts.append(tail)
+                        yield TextDelta(tail)
                     usage, timings = delta.usage, delta.timings
+                    extra = (
+                        on_end("stopped" if delta.stopped else "complete", usage) if on_end else {}
+                    )
                     self.history.update_message(
                         reply.id,
                         content="".join(parts).strip(),
@@ -188,6 +233,7 @@ class ChatService:
                         completion_tokens=usage.completion_tokens if usage else None,
                         ttft_s=timings.ttft_s if timings else None,
                         tokens_per_s=timings.tokens_per_s if timings else None,
+                        **extra,
                     )
                     final = next(
                         m for m in self.history.messages(conversation_id) if m.id == reply.id
@@ -195,12 +241,16 @@ class ChatService:
                     yield TurnFinished(final, delta.stopped)
                     return
         except HearthError as exc:
+            parts.append(rest())
+            extra = on_end(exc.message, usage) if on_end else {}
             self.history.update_message(
-                reply.id, content="".join(parts), complete=False, error=exc.message
+                reply.id, content="".join(parts), complete=False, error=exc.message, **extra
             )
             raise
         except GeneratorExit:
+            parts.append(rest())
+            extra = on_end("interrupted", usage) if on_end else {}
             self.history.update_message(
-                reply.id, content="".join(parts), complete=False, error="interrupted"
+                reply.id, content="".join(parts), complete=False, error="interrupted", **extra
             )
             raise

@@ -120,6 +120,20 @@ def _lower_lemma(doc: Any) -> Any:
 NER_TYPES = frozenset({"PERSON", "LOCATION", "NRP", "ORGANIZATION", "DATE_TIME"})
 
 
+_NAME_TYPES = ("PERSON", "LOCATION", "NRP", "ORGANIZATION")
+_POSSESSIVE = ("'s", "\u2019s", "'", "\u2019")
+
+
+def _trim(text: str, e: Entity) -> Entity:
+    """"Alice's" → "Alice": a name keeps one placeholder whatever its grammatical form."""
+    if e.type in _NAME_TYPES:
+        value = text[e.start : e.end]
+        for suffix in _POSSESSIVE:
+            if value.endswith(suffix) and len(value) > len(suffix) + 1:
+                return Entity(e.type, e.start, e.end - len(suffix), e.score)
+    return e
+
+
 def _resolve_overlaps(found: list[Entity]) -> list[Entity]:
     """Keep the best of overlapping spans: patterns over NER, then the longer span
     (it hides more), then the higher score."""
@@ -238,7 +252,7 @@ class Redactor:
                 found += self._analyze_piece(piece, offset, chunked)
             if progress:
                 progress(offset + len(piece), len(text))
-        return _resolve_overlaps(found)
+        return _resolve_overlaps([_trim(text, e) for e in found])
 
     def _patterns_only(self, text: str, entities: list[str]) -> list[Entity]:
         """Regex recognizers over the whole text, without running spaCy on it."""

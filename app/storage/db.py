@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from app.errors import DatabaseTooNewError, StorageError
 from app.storage.models import Base
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _FTS = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5("
@@ -50,8 +50,21 @@ def _add_vault_v2(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[Base.metadata.tables["vault_entries"]])
 
 
+def _add_cloud_v3(conn: Connection) -> None:
+    """Cloud replies' host, cost and routing reason; the egress audit table."""
+    have = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(messages)")}
+    for column, sql_type in (("host", "TEXT"), ("cost_usd", "FLOAT"), ("route", "TEXT")):
+        if column not in have:  # a v1 created by this version already has them
+            conn.exec_driver_sql(f"ALTER TABLE messages ADD COLUMN {column} {sql_type}")
+    Base.metadata.create_all(conn, tables=[Base.metadata.tables["egress_audit"]])
+
+
 # MIGRATIONS[n] upgrades a database at version n to n + 1 (0 = empty file).
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _create_v1, 1: _add_vault_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    0: _create_v1,
+    1: _add_vault_v2,
+    2: _add_cloud_v3,
+}
 
 
 def storage_error(exc: Exception, path: Path) -> StorageError:

@@ -42,6 +42,13 @@ class MessageView:
     completion_tokens: int | None = None
     ttft_s: float | None = None
     tokens_per_s: float | None = None
+    host: str | None = None
+    cost_usd: float | None = None
+    route: str | None = None
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.host is not None
 
     @classmethod
     def of(cls, row: Message) -> MessageView:

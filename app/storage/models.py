@@ -57,6 +57,11 @@ class Message(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ttft_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     tokens_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Cloud replies: where the request went and what it cost (None for local replies).
+    host: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Why the message went where it did (routing rule), shown in the UI.
+    route: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
@@ -72,6 +77,27 @@ class VaultEntry(Base):
     placeholder: Mapped[str] = mapped_column(String(80), primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)
+
+
+class EgressRecord(Base):
+    """One request that left this machine (the egress audit log)."""
+
+    __tablename__ = "egress_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    bytes_sent: Mapped[int] = mapped_column(Integer)
+    redacted: Mapped[str] = mapped_column(Text, default="{}")  # JSON: type -> count
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    outcome: Mapped[str] = mapped_column(Text, default="sending")
+    # Not a foreign key: the audit row outlives a deleted conversation.
+    message_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ModelRecord(Base):

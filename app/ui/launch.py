@@ -45,7 +45,7 @@ def launch(argv: list[str] | None = None) -> int:
         setup_logging(hearth.paths)
         from app.privacy.network import enforce
 
-        enforce(hearth.settings.network.mode)
+        enforce(hearth.settings.network.mode, set(hearth.settings.network.trusted_hosts))
         from app.ui.main_window import MainWindow
 
         window = MainWindow(hearth)

@@ -119,7 +119,9 @@ class MainWindow(QMainWindow):
             self.hearth.save_settings()
         except HearthError as exc:
             self.show_notice(exc.user_text())
-        enforce(self.hearth.settings.network.mode)
+        enforce(
+            self.hearth.settings.network.mode, set(self.hearth.settings.network.trusted_hosts)
+        )
         self._show_network_mode()
 
     def _show_network_mode(self) -> None:

@@ -1,0 +1,153 @@
+"""Engines that speak OpenAI's chat-completions API, through the official ``openai`` SDK.
+
+One class serves three uses: OpenAI itself, Gemini through Google's
+OpenAI-compatible endpoint (and any gateway), and self-hosted servers
+(vLLM, llama-server, LM Studio, ``python -m llama_cpp.server``).  The SDK's
+own retries are off: a retry is a new request, which needs the user's
+consent again for a cloud provider.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from app.engines.base import ChatMessage, Delta, EngineInfo, GenerationOptions, Timings, Usage
+from app.engines.remote import (
+    READ_TIMEOUT_S,
+    RemoteEngineError,
+    RequestTap,
+    api_error,
+    estimate_tokens,
+    host_of,
+    http_client,
+)
+
+DEFAULT_CONTEXT = 128_000  # cloud models; self-hosted servers report or are told theirs
+
+
+class OpenAICompatEngine:
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str,
+        api_key: str | None,
+        engine_name: str = "openai",
+        label: str = "OpenAI",
+        context_length: int = DEFAULT_CONTEXT,
+        timeout_s: float = READ_TIMEOUT_S,
+        on_request: RequestTap | None = None,
+    ) -> None:
+        import openai
+
+        self.model = model
+        self.base_url = base_url
+        self.engine_name = engine_name
+        self.label = label
+        self.host = host_of(base_url)
+        self._key = api_key
+        self._context = context_length
+        self._cancel = threading.Event()
+        self._client = openai.OpenAI(
+            # Self-hosted servers often need no key; the SDK insists on some value.
+            api_key=api_key or "no-key",
+            base_url=base_url,
+            max_retries=0,
+            http_client=http_client(on_request, timeout_s),
+        )
+
+    def list_models(self) -> list[str]:
+        """The server's ``/v1/models``."""
+        try:
+            return sorted(m.id for m in self._client.models.list())
+        except Exception as exc:
+            raise api_error(exc, self.label, self.host, self._key) from None
+
+    # -- Engine protocol ------------------------------------------------------
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            self.engine_name, self.model, self._context, True, {"base_url": self.base_url}
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def prompt_tokens(self, messages: list[ChatMessage]) -> int:
+        return sum(self.count_tokens(m.content) + 4 for m in messages)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def stream(self, messages: list[ChatMessage], options: GenerationOptions) -> Iterator[Delta]:
+        self._cancel.clear()
+        extra: dict[str, Any] = {}
+        if options.seed is not None:
+            extra["seed"] = options.seed
+        start = time.perf_counter()
+        first: float | None = None
+        usage: Any = None
+        finished = False
+        stopped = False
+        pieces = 0
+        response: Any = None
+        try:
+            create: Any = self._client.chat.completions.create
+            response = create(
+                model=self.model,
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                stream=True,
+                stream_options={"include_usage": True},
+                max_tokens=options.max_tokens,
+                temperature=options.temperature,
+                **extra,
+            )
+            for chunk in response:
+                if self._cancel.is_set():
+                    stopped = True
+                    break
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+                for choice in chunk.choices or []:
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        first = first or time.perf_counter()
+                        pieces += 1
+                        yield Delta(text=text)
+                    if choice.finish_reason:
+                        finished = True
+        except GeneratorExit:
+            raise
+        except Exception as exc:
+            raise api_error(
+                exc, self.label, self.host, self._key, started=first is not None
+            ) from None
+        finally:
+            if response is not None:
+                response.close()
+        if not finished and not stopped:
+            raise RemoteEngineError(
+                f"The reply from {self.host} ended before it was complete; "
+                "the partial reply was kept."
+            )
+        end = time.perf_counter()
+        prompt_n = int(getattr(usage, "prompt_tokens", 0) or 0)
+        out_n = int(getattr(usage, "completion_tokens", 0) or 0) or pieces
+        if not prompt_n:
+            prompt_n = self.prompt_tokens(messages)
+        gen = end - (first or end)
+        yield Delta(
+            done=True,
+            stopped=stopped,
+            usage=Usage(prompt_n, out_n),
+            timings=Timings(
+                ttft_s=(first or end) - start,
+                tokens_per_s=out_n / gen if gen > 0 else 0.0,
+                total_s=end - start,
+            ),
+        )
+
+    def close(self) -> None:
+        self._client.close()
