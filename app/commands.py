@@ -95,10 +95,9 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
     text = read_text_arg(args.text, "message")
     if not text.strip():
         raise UsageError("Type a message first: an empty message is not sent.")
+    conversation_id: str | None = None
     if args.conversation:
         conversation_id = hearth.history.resolve_conversation(args.conversation)
-    else:
-        conversation_id = hearth.history.create_conversation().id
     plan: Any = None
     if args.cloud:
         from app.chat.cloud import consent_to
@@ -110,6 +109,7 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
         events = cloud.send(plan, consent_to(plan))
         engine: Any = None
     else:
+        conversation_id = conversation_id or hearth.history.create_conversation().id
         engine = _chat_engine(hearth, args)
         events = hearth.chat_service(engine).send(conversation_id, text)
     finished: TurnFinished | None = None
@@ -131,6 +131,7 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
     if finished is None:
         raise EngineError("The model stopped without finishing its reply.")
     msg = finished.message
+    conversation_id = msg.conversation_id
     cloud_doc = None
     if plan is not None:
         cloud_doc = {

@@ -88,7 +88,7 @@ class CloudPlan:
     """Exactly what a cloud send would transmit, for the user to approve."""
 
     id: str
-    conversation_id: str
+    conversation_id: str | None  # None: a new conversation, created when sent
     text: str  # the user's message as typed (stored locally, never sent as is)
     provider: Provider
     model: str
@@ -160,7 +160,7 @@ class CloudService:
     # -- step 1: the plan ---------------------------------------------------------
     def plan(
         self,
-        conversation_id: str,
+        conversation_id: str | None,
         text: str | None,
         target: str,
         *,
@@ -169,7 +169,7 @@ class CloudService:
     ) -> CloudPlan:
         """Redact what would be sent. ``text=None``: answer the last user message again."""
         provider, model = parse_target(target, self.settings)
-        stored = self.history.messages(conversation_id)
+        stored = self.history.messages(conversation_id) if conversation_id else []
         retry = text is None
         if retry:
             while stored and stored[-1].role == "assistant":
@@ -181,7 +181,8 @@ class CloudService:
         assert text is not None
         if not text.strip():
             raise UsageError("Type a message first: an empty message is not sent.")
-        vault = Vault.from_entries(self.history.vault_entries(conversation_id))
+        rows = self.history.vault_entries(conversation_id) if conversation_id else []
+        vault = Vault.from_entries(rows)
         counts: Counter[str] = Counter()
         sensitive: Counter[str] = Counter()
         used: dict[str, str] = {}
@@ -307,22 +308,23 @@ class CloudService:
         self._current = engine
         service = ChatService(history, engine, options=_options(self.settings))
         user = None
+        conv = plan.conversation_id or history.create_conversation().id
         if plan.retry:
-            messages = history.messages(plan.conversation_id)
+            messages = history.messages(conv)
             while messages and messages[-1].role == "assistant":
                 history.delete_message(messages.pop().id)
         else:
-            user = history.add_message(plan.conversation_id, "user", plan.text)
-            if len(history.messages(plan.conversation_id)) == 1:
-                service._title_from(plan.conversation_id, plan.text)
-        history.save_vault_entries(plan.conversation_id, plan.vault_entries)
+            user = history.add_message(conv, "user", plan.text)
+            if len(history.messages(conv)) == 1:
+                service._title_from(conv, plan.text)
+        history.save_vault_entries(conv, plan.vault_entries)
         vault = Vault.from_entries(plan.vault_entries)
         policy = current_policy()
         fitted = FittedPrompt(plan.messages, 0, plan.prompt_tokens)
         fields = {"host": plan.provider.host, "route": "cloud: approved by you for this message"}
         try:
             events = service._generate(
-                plan.conversation_id,
+                conv,
                 user,
                 fitted,
                 restorer=StreamRestorer(vault),

@@ -89,5 +89,15 @@ def test_without_a_keyring_cloud_is_unavailable_and_nothing_is_written(
     assert_no_traceback(proc)
     doctor = json.loads(hearth("doctor", "--json").stdout)
     assert doctor["keyring"]["usable"] is False
+    # A cloud message is refused with the reason, and nothing is sent.
+    from tests.servers.cloud import cloud_server
+
+    with cloud_server("openai") as server:
+        hearth("settings", "set", "providers.openai.base_url", server.base_url)
+        hearth("settings", "set", "network.mode", "cloud")
+        proc = hearth("chat", "Hello there", "--cloud", "openai:gpt-4.1-mini", "--yes")
+        assert proc.returncode == 1 and "No usable OS keyring" in proc.stderr
+        assert_no_traceback(proc)
+        assert server.received == []
     assert KEY.encode() not in all_bytes_under(hearth_home)
     assert not list(hearth_home.rglob("*keyring*")) and not list(hearth_home.rglob("*.cfg"))
