@@ -12,7 +12,7 @@ from app.catalog.default_model import DEFAULT_MODEL_NAME
 from app.chat.session import TextDelta, TurnFinished, TurnStarted
 from app.cli import emit_json, note, read_text_arg
 from app.core import Hearth
-from app.errors import EngineError, HearthError, UsageError
+from app.errors import EngineError, UsageError
 
 
 def _progress_printer(label: str) -> Any:
@@ -28,6 +28,12 @@ def _progress_printer(label: str) -> Any:
 
 
 def _chat_engine(hearth: Hearth, args: argparse.Namespace) -> Any:
+    if args.engine == "server":
+        from app.engines.server_engine import open_server_engine
+
+        return open_server_engine(
+            hearth.settings, args.model, secrets=hearth.secrets, on_request=hearth.lan_audit_tap()
+        )
     if args.engine == "ollama":
         from app.engines.ollama_engine import OllamaEngine
 
@@ -88,8 +94,6 @@ def _ask_consent(plan: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
-    if args.engine == "server":
-        raise HearthError("The self-hosted server engine is not available in this version yet.")
     if (args.context or args.yes) and not args.cloud:
         raise UsageError("--context and --yes only apply with --cloud PROVIDER:MODEL.")
     text = read_text_arg(args.text, "message")

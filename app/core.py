@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from logging.handlers import RotatingFileHandler
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.config import Paths, Settings, load_settings, save_settings
 from app.engines.base import Engine, GenerationOptions
@@ -83,6 +83,30 @@ class Hearth:
         return CloudService(
             self.history, self.settings, self.redactor, self.secrets, self.prices()
         )
+
+    def lan_audit_tap(self) -> Any:
+        """A request tap that audits requests to servers on other machines (LAN)."""
+        from app.engines.remote import SentRequest
+        from app.privacy.offline import is_loopback
+        from app.storage.audit import EgressLog
+
+        history = self.history
+
+        def tap(sent: SentRequest) -> None:
+            if not is_loopback(sent.host):
+                log = EgressLog(history)
+                row = log.record(
+                    provider="server",
+                    host=sent.host,
+                    model="",
+                    payload_sha256=sent.sha256,
+                    bytes_sent=len(sent.body),
+                    redacted={},
+                    message_id=None,
+                )
+                log.finish(row, outcome="sent to your own server (network.trusted_hosts)")
+
+        return tap
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)

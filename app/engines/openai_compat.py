@@ -62,9 +62,24 @@ class OpenAICompatEngine:
     def list_models(self) -> list[str]:
         """The server's ``/v1/models``."""
         try:
-            return sorted(m.id for m in self._client.models.list())
+            raw = self._client.models.with_raw_response.list()
+            self._check_content_type(raw.http_response)
+            return sorted(m.id for m in raw.parse())
+        except RemoteEngineError:
+            raise
         except Exception as exc:
             raise api_error(exc, self.label, self.host, self._key) from None
+
+    def _check_content_type(self, response: Any) -> None:
+        """A web page where the API should be: a wrong base URL, or a proxy's login page."""
+        headers = getattr(response, "headers", None) or {}
+        ctype = str(headers.get("content-type", "")).lower()
+        if ctype.startswith(("text/html", "text/plain")):
+            raise RemoteEngineError(
+                f"{self.host} answered with a web page ({ctype.split(';')[0]}), "
+                "not an OpenAI-compatible API.",
+                hint=f"Check the base URL ({self.base_url}); it usually ends in /v1.",
+            )
 
     # -- Engine protocol ------------------------------------------------------
     def info(self) -> EngineInfo:
@@ -104,6 +119,7 @@ class OpenAICompatEngine:
                 temperature=options.temperature,
                 **extra,
             )
+            self._check_content_type(getattr(response, "response", None))
             for chunk in response:
                 if self._cancel.is_set():
                     stopped = True
@@ -118,7 +134,7 @@ class OpenAICompatEngine:
                         yield Delta(text=text)
                     if choice.finish_reason:
                         finished = True
-        except GeneratorExit:
+        except (GeneratorExit, RemoteEngineError):
             raise
         except Exception as exc:
             raise api_error(

@@ -66,7 +66,7 @@ def http_client(tap: RequestTap | None, timeout_s: float) -> Any:
             tap(SentRequest(request.url.host.lower(), bytes(body)))
 
     return httpx2.Client(
-        timeout=httpx2.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
+        timeout=httpx2.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
         event_hooks={"request": [on_request]},
         trust_env=False,  # no proxy from the environment that the user did not choose here
     )

@@ -17,6 +17,8 @@ STYLE = """
  .who { font-weight: bold; color: #555; }
  .user .who { color: #1a5fb4; }
  .assistant .who { color: #26a269; }
+ .cloud .who { color: #c64600; }
+ .cloud { border-left: 3px solid #c64600; padding-left: 6px; }
  .meta { color: #888; font-size: small; }
  pre { background: #f3f3f3; padding: 6px; }
  code { background: #f3f3f3; font-family: monospace; }
@@ -40,6 +42,7 @@ class ShownMessage:
     role: str
     text: str
     meta: str = ""
+    cloud: bool = False  # a reply from a cloud provider: badged
 
 
 class ChatView(QTextBrowser):
@@ -88,20 +91,24 @@ class ChatView(QTextBrowser):
         if not self._timer.isActive():
             self._timer.start()
 
-    def finish_last(self, meta: str, text: str | None = None) -> None:
+    def finish_last(self, meta: str, text: str | None = None, *, cloud: bool = False) -> None:
         if not self._messages:
             return
         if text is not None:
             self._messages[-1].text = text
         self._messages[-1].meta = meta
+        self._messages[-1].cloud = cloud
         self._dirty = True
         self._refresh()
 
     def _render(self, m: ShownMessage) -> str:
         who = {"user": "You", "assistant": "Hearth"}.get(m.role, m.role)
+        if m.cloud:
+            who = "☁ Cloud reply"
         body = render_markdown(m.text) if m.text else "<p><i>…</i></p>"
         meta = f"<div class='meta'>{html.escape(m.meta)}</div>" if m.meta else ""
-        return f"<div class='msg {m.role}'><div class='who'>{who}</div>{body}{meta}</div>"
+        kind = f"{m.role} cloud" if m.cloud else m.role
+        return f"<div class='msg {kind}'><div class='who'>{who}</div>{body}{meta}</div>"
 
     def _refresh(self) -> None:
         if not self._messages:

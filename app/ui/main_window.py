@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFrame,
     QHBoxLayout,
     QInputDialog,
@@ -30,6 +31,7 @@ from app.core import Hearth
 from app.errors import HearthError
 from app.ui.background import run_in_background, wait_for_background
 from app.ui.chat_view import ChatView, ShownMessage
+from app.ui.cloud_flow import CloudFlow
 from app.ui.composer import Composer
 from app.ui.worker import ModelWorker
 
@@ -44,6 +46,9 @@ def message_meta(m: MessageView) -> str:
     if m.role != "assistant":
         return ""
     parts = [m.model or m.engine or ""]
+    if m.is_cloud:
+        cost = "price unknown" if m.cost_usd is None else f"${m.cost_usd:.4f}"
+        parts = [f"☁ Cloud reply · {m.engine} · {m.model} via {m.host} · {cost}"]
     if m.completion_tokens:
         parts.append(f"{m.completion_tokens} tokens")
     if m.tokens_per_s:
@@ -123,6 +128,7 @@ class MainWindow(QMainWindow):
             self.hearth.settings.network.mode, set(self.hearth.settings.network.trusted_hosts)
         )
         self._show_network_mode()
+        self.cloud.network_changed(self.hearth.settings.network.mode)
 
     def _show_network_mode(self) -> None:
         mode = self.hearth.settings.network.mode
@@ -269,8 +275,11 @@ class MainWindow(QMainWindow):
             "Show what the privacy filter finds in this message (Ctrl+Shift+P)"
         )
         self.preview_button.clicked.connect(self.open_privacy_preview)
+        self.cloud = CloudFlow(self)
         buttons.addWidget(self.preview_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.cloud.target)
+        buttons.addWidget(self.cloud.button)
         buttons.addWidget(self.regen_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.send_button)
@@ -300,11 +309,33 @@ class MainWindow(QMainWindow):
             ("Regenerate", QKeySequence("Ctrl+R"), self.regenerate),
             ("Send", QKeySequence("Ctrl+Return"), self.send_current),
             ("Privacy preview", QKeySequence("Ctrl+Shift+P"), self.open_privacy_preview),
+            ("Ask cloud", QKeySequence("Ctrl+Shift+Return"), self.cloud.ask),
         ):
             action = QAction(text, self)
             action.setShortcut(keys)
             action.triggered.connect(slot)
             self.addAction(action)
+
+        tools = self.menuBar().addMenu("&Tools")
+        tools.addAction("API keys…", self.open_keys)
+        tools.addAction("Egress audit…", self.open_audit)
+
+    def open_keys(self) -> QDialog:
+        from app.ui.keys_dialog import KeysDialog
+
+        dialog = KeysDialog(self.hearth, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.cloud.fill_targets()
+        return dialog
+
+    def open_audit(self) -> QDialog:
+        from app.ui.audit_dialog import AuditDialog
+
+        dialog = AuditDialog(self.hearth, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _start_worker(self) -> None:
         self.worker_thread = QThread(self)
@@ -315,6 +346,7 @@ class MainWindow(QMainWindow):
         self.requestSend.connect(self.worker.send)
         self.requestRegenerate.connect(self.worker.regenerate)
         self.requestShutdown.connect(self.worker.shutdown)
+        self.cloud.requestCloud.connect(self.worker.send_cloud)
         self.worker.progress.connect(self._on_progress)
         self.worker.modelLoading.connect(self._on_model_loading)
         self.worker.modelReady.connect(self._on_model_ready)
@@ -385,7 +417,7 @@ class MainWindow(QMainWindow):
             return
         self.conversation_id = conversation_id
         self.chat_view.set_messages(
-            [ShownMessage(m.role, m.content, message_meta(m)) for m in messages]
+            [ShownMessage(m.role, m.content, message_meta(m), m.is_cloud) for m in messages]
         )
         self.hide_notice()
 
@@ -514,6 +546,7 @@ class MainWindow(QMainWindow):
             self.worker.cancel()
 
     def _on_turn_started(self, event: TurnStarted) -> None:
+        self.conversation_id = event.conversation_id  # a cloud send may have created it
         if event.user_message is not None:
             self.composer.clear()
             self.chat_view.append_message(ShownMessage("user", event.user_message.content))
@@ -526,8 +559,9 @@ class MainWindow(QMainWindow):
         self.reload_conversations()
 
     def _on_turn_finished(self, event: TurnFinished) -> None:
+        self.cloud.sending = False
         m = event.message
-        self.chat_view.finish_last(message_meta(m), m.content)
+        self.chat_view.finish_last(message_meta(m), m.content, cloud=m.is_cloud)
         self.status_stats.setText(
             f"TTFT {m.ttft_s or 0:.2f} s · {m.tokens_per_s or 0:.1f} tok/s"
             + (" · stopped" if event.stopped else "")
@@ -535,6 +569,13 @@ class MainWindow(QMainWindow):
         self.reload_conversations()
 
     def _on_failed(self, message: str, stored: bool) -> None:
+        if self.cloud.sending:
+            self.cloud.sending = False
+            if stored:
+                message += (
+                    "\nYour message is kept. To try again, clear the message box and press "
+                    "Ask cloud… (you will be asked to approve it again)."
+                )
         self.show_notice(message)
         if stored and self.conversation_id:
             self.open_conversation(self.conversation_id)
@@ -554,6 +595,7 @@ class MainWindow(QMainWindow):
         self.regen_button.setEnabled(can_send)
         self.stop_button.setEnabled(self.generating)
         self.model_picker.setEnabled(not self.busy)
+        self.cloud.button.setEnabled(not self.busy)
         self.new_button.setEnabled(not self.generating)
         self.delete_button.setEnabled(not self.generating)
 

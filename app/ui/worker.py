@@ -9,12 +9,18 @@ thread-safe stop flag.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.core import Hearth
 from app.engines.base import Engine
 from app.errors import HearthError
+
+if TYPE_CHECKING:
+    from app.chat.cloud import CloudPlan, CloudService, Consent
+    from app.chat.session import TurnEvent
 
 log = logging.getLogger("hearth.ui")
 
@@ -34,12 +40,16 @@ class ModelWorker(QObject):
         self._hearth = hearth
         self._engine: Engine | None = None
         self._model_name: str | None = None
+        self._cloud: CloudService | None = None
 
     # Called from the GUI thread.
     def cancel(self) -> None:
         engine = self._engine
         if engine is not None:
             engine.cancel()
+        cloud = self._cloud
+        if cloud is not None:
+            cloud.cancel()
 
     @Slot(str)
     def load(self, name: str) -> None:
@@ -78,22 +88,34 @@ class ModelWorker(QObject):
     def regenerate(self, conversation_id: str) -> None:
         self._turn(conversation_id, None)
 
-    def _turn(self, conversation_id: str, text: str | None) -> None:
-        from app.chat.session import TextDelta, TurnFinished, TurnStarted
+    @Slot(object, object)
+    def send_cloud(self, plan: CloudPlan, consent: Consent) -> None:
+        """Send one approved message to a cloud provider (the service re-checks everything)."""
+        self.busyChanged.emit(True)
+        self._cloud = self._hearth.cloud()
+        cloud = self._cloud
+        self._stream(lambda: cloud.send(plan, consent))
+        self._cloud = None
 
+    def _turn(self, conversation_id: str, text: str | None) -> None:
         if self._engine is None:
             self.failed.emit("No model is loaded yet.", False)
             return
         self.busyChanged.emit(True)
-        stored = False
         service = self._hearth.chat_service(self._engine)
+        self._stream(
+            lambda: service.send(conversation_id, text)
+            if text is not None
+            else service.regenerate(conversation_id)
+        )
+
+    def _stream(self, start: Callable[[], Iterator[TurnEvent]]) -> None:
+        """Run one turn's events, reporting them as signals; busy was already announced."""
+        from app.chat.session import TextDelta, TurnFinished, TurnStarted
+
+        stored = False
         try:
-            events = (
-                service.send(conversation_id, text)
-                if text is not None
-                else service.regenerate(conversation_id)
-            )
-            for event in events:
+            for event in start():
                 if isinstance(event, TurnStarted):
                     stored = True
                     self.turnStarted.emit(event)

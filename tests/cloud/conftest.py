@@ -43,7 +43,9 @@ class CloudRig:
 
 
 @pytest.fixture(params=["openai", "anthropic"])
-def rig(request: pytest.FixtureRequest, redactor: Redactor, hearth_home: Path) -> Iterator[CloudRig]:
+def rig(
+    request: pytest.FixtureRequest, redactor: Redactor, hearth_home: Path
+) -> Iterator[CloudRig]:
     kind = request.param
     with cloud_server(kind, expected_key=KEY) as server:
         paths = Paths.from_env()
@@ -56,7 +58,12 @@ def rig(request: pytest.FixtureRequest, redactor: Redactor, hearth_home: Path) -
         secrets = MemorySecrets({kind: KEY})
         mode = ["cloud"]
         service = CloudService(
-            history, settings, redactor, secrets, load_prices(), network_mode=lambda: mode[0]  # type: ignore[arg-type]
+            history,
+            settings,
+            redactor,
+            secrets,
+            load_prices(),
+            network_mode=lambda: mode[0],  # type: ignore[arg-type]
         )
         try:
             yield CloudRig(service, history, server, secrets, mode, kind)

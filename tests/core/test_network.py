@@ -94,3 +94,22 @@ def test_hearth_commands_open_no_connection_of_their_own(hearth_home: object) ->
             assert run(["models", "list", "--json"]) == 0
             assert run(["doctor", "--json"]) == 0
         assert guard.attempts == [], (mode, guard.attempts)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("mode", ["offline", "lan", "cloud"])
+def test_local_chat_and_redaction_open_no_connection_in_any_mode(
+    prepared_home: object, mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's local chat and redaction, in each mode, with every connection refused."""
+    from app.cli import run
+
+    assert run(["settings", "set", "network.mode", mode]) == 0
+    assert run(["settings", "set", "model.max_tokens", "8"]) == 0
+    with ConnectionGuard(allow=lambda host, port: False) as guard:
+        assert run(["redact", "Mail bob@example.com or call Alice Smith", "--json"]) == 0
+        assert run(["chat", "Hello", "--json"]) == 0
+        assert run(["settings", "list"]) == 0
+        assert run(["models", "list"]) == 0
+    capsys.readouterr()
+    assert guard.attempts == [], (mode, guard.attempts)

@@ -104,7 +104,7 @@ def test_plain_chat_streams_to_stdout_and_models_list(prepared_home: Path) -> No
         (("chat", "-"), "   \n", 2, "empty message"),
         (("chat", "hi", "--conversation", "ffffffff"), None, 1, "No conversation"),
         (("chat", "hi", "--model", "nope"), None, 1, "No model named"),
-        (("chat", "hi", "--cloud", "openai:gpt-4.1"), None, 1, "not sent"),
+        (("chat", "hi", "--cloud", "openai:gpt-4.1"), None, 3, "nothing was sent"),
         (("history", "show", "deadbeef"), None, 1, "No conversation"),
         (("models", "info", "nope"), None, 1, "No model named"),
         (("settings", "set", "network.mode", "everywhere"), None, 2, "Invalid value"),

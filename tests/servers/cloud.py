@@ -11,7 +11,8 @@ events.  ``fault`` makes the server misbehave the way real APIs do:
 * ``"500"`` — server error;
 * ``"cut"`` — sends a few events, then drops the connection mid-body;
 * ``"malformed"`` — a few events, then an SSE line that is not JSON;
-* ``"hang"`` — accepts, then says nothing for ``hang_s`` seconds.
+* ``"hang"`` — accepts, then says nothing for ``hang_s`` seconds;
+* ``"html"`` — answers 200 with a web page instead of the API.
 """
 
 from __future__ import annotations
@@ -96,6 +97,14 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if fault == "hang":
             time.sleep(self.server.hang_s)
+            return None
+        if fault == "html":  # a web page where an API was expected (wrong URL, a proxy)
+            data = b"<html><body>Welcome to nginx!</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return None
         return json.loads(body or b"{}")
 

@@ -1,0 +1,166 @@
+"""Ask cloud in the desktop app: consent dialog, badge, audit, keys — real keyring and SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.config import Paths, load_settings, save_settings
+from app.core import Hearth
+from app.secrets import SecretStore
+from app.ui.consent_dialog import ConsentDialog
+from app.ui.main_window import MainWindow
+from tests.integration.test_keys import keyring_service  # noqa: F401
+from tests.servers.cloud import CloudServer, cloud_server
+
+KEY = "sk-proj-GUITEST-" + "g" * 20 + "4hJk"
+MESSAGE = "Draft a reply to Alice Johnson (alice.johnson@example.com) about Friday."
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def server(keyring_service: str, prepared_home: Path) -> Iterator[CloudServer]:  # noqa: F811
+    with cloud_server("openai", expected_key=KEY) as srv:
+        SecretStore().set("openai", KEY)
+        paths = Paths.from_env()
+        paths.ensure()
+        settings = load_settings(paths)
+        settings.set("providers.openai.base_url", srv.base_url)
+        settings.set("network.mode", "cloud")
+        settings.set("network.request_timeout_s", "2")
+        save_settings(paths, settings)
+        yield srv
+
+
+@pytest.fixture
+def window(qtbot: QtBot, server: CloudServer) -> Iterator[MainWindow]:
+    from app.privacy.network import enforce
+
+    hearth = Hearth()
+    enforce("cloud")
+    win = MainWindow(hearth)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.privacy_state == "ready", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: win.started and not win.busy, timeout=TIMEOUT_MS)
+    yield win
+    if win.cloud.dialog is not None:
+        win.cloud.dialog.reject()
+    win.shutdown()
+    hearth.close()
+    enforce("offline")
+
+
+def ask(qtbot: QtBot, window: MainWindow, text: str) -> ConsentDialog:
+    window.composer.setPlainText(text)
+    window.cloud.target.setCurrentText("openai:gpt-4.1-mini")
+    window.cloud.button.click()
+    qtbot.waitUntil(lambda: window.cloud.dialog is not None, timeout=TIMEOUT_MS)
+    dialog = window.cloud.dialog
+    assert dialog is not None and dialog.isVisible()
+    return dialog
+
+
+def test_ask_cloud_shows_the_payload_then_sends_only_on_consent(
+    qtbot: QtBot, window: MainWindow, server: CloudServer
+) -> None:
+    dialog = ask(qtbot, window, MESSAGE)
+    payload = dialog.payload.toPlainText()
+    assert "<PERSON_1>" in payload and "<EMAIL_ADDRESS_1>" in payload
+    assert "Alice" not in payload and "alice.johnson@" not in payload
+    assert "127.0.0.1" in dialog.destination.text() and "gpt-4.1-mini" in dialog.destination.text()
+    assert "PERSON ×1" in dialog.redacted.text() and "$" in dialog.cost.text()
+    dialog.show_originals.setChecked(True)
+    assert dialog.originals.isVisible() and dialog.originals.rowCount() == 2
+    assert server.received == []  # nothing leaves before consent
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: not window.busy and window.cloud.dialog is None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(window.chat_view.messages()[-1].meta), timeout=TIMEOUT_MS)
+    assert len(server.chats) == 1 and "Alice" not in server.chats[0].body.decode()
+    last = window.chat_view.messages()[-1]
+    assert last.cloud and "Alice Johnson" in last.text
+    assert "Cloud reply" in last.meta and "$" in last.meta
+    assert window.composer.toPlainText() == ""
+    # Consent is never remembered: the next message asks again.
+    again = ask(qtbot, window, "And one more thing.")
+    assert again is not dialog and len(server.chats) == 1
+    again.reject()
+    # The audit dialog lists the request.
+    audit = window.open_audit()
+    qtbot.waitUntil(lambda: audit.loaded, timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    assert audit.table.rowCount() == 1  # type: ignore[attr-defined]
+    audit.close()
+
+
+def test_switching_offline_while_the_dialog_is_open_sends_nothing(
+    qtbot: QtBot, window: MainWindow, server: CloudServer
+) -> None:
+    dialog = ask(qtbot, window, MESSAGE)
+    picker = window.network_picker
+    picker.setCurrentIndex(picker.findData("offline"))
+    picker.activated.emit(picker.currentIndex())
+    assert not dialog.send_button.isEnabled() and "offline" in dialog.warning.text()
+    # Even a consent that reaches the worker is re-checked there.
+    window.cloud._approved(dialog.plan)
+    qtbot.waitUntil(lambda: not window.busy, timeout=TIMEOUT_MS)
+    assert "network mode is offline" in window.notice.text()
+    assert server.received == []
+    assert window.composer.toPlainText() == MESSAGE  # the text is kept
+
+
+def test_a_sensitive_message_is_refused_before_any_dialog(
+    qtbot: QtBot, window: MainWindow, server: CloudServer
+) -> None:
+    window.composer.setPlainText("My SSN is 536-90-4399, fill in the form for me.")
+    window.cloud.button.click()
+    qtbot.waitUntil(lambda: "always stay local" in window.notice.text(), timeout=TIMEOUT_MS)
+    assert window.cloud.dialog is None and server.received == []
+
+
+def test_a_server_error_keeps_the_message_and_retry_is_one_approval(
+    qtbot: QtBot, window: MainWindow, server: CloudServer
+) -> None:
+    server.fault = "500"
+    ask(qtbot, window, MESSAGE).send_button.click()
+    qtbot.waitUntil(lambda: "server error" in window.notice.text(), timeout=TIMEOUT_MS)
+    assert "Your message is kept" in window.notice.text()
+    assert window.chat_view.messages()[0].text == MESSAGE
+    server.fault = None
+    window.composer.clear()
+    window.cloud.button.click()  # empty box: answer the kept message again
+    qtbot.waitUntil(lambda: window.cloud.dialog is not None, timeout=TIMEOUT_MS)
+    dialog = window.cloud.dialog
+    assert dialog is not None and dialog.plan.retry
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: not window.busy and len(server.chats) == 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.chat_view.messages()[-1].cloud, timeout=TIMEOUT_MS)
+    msgs = window.hearth.history.messages(window.conversation_id)  # type: ignore[arg-type]
+    assert [m.role for m in msgs] == ["user", "assistant"] and msgs[1].complete
+
+
+def test_keys_dialog_sets_replaces_and_deletes_off_the_gui_thread(
+    qtbot: QtBot, window: MainWindow, hearth_home: Path
+) -> None:
+    from app.ui.keys_dialog import KeysDialog
+
+    dialog = window.open_keys()
+    assert isinstance(dialog, KeysDialog)
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=TIMEOUT_MS)
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
+            for r in range(dialog.table.rowCount())}  # fmt: skip
+    assert rows["openai"] == "…" + KEY[-4:] and rows["anthropic"] == "no key"
+    new_key = "sk-ant-NEWKEY-" + "n" * 20 + "Zz88"
+    dialog.ask_key = lambda provider: new_key  # type: ignore[method-assign]
+    dialog.table.setCurrentCell(0, 0)  # anthropic
+    dialog.set_button.click()
+    qtbot.waitUntil(lambda: dialog.table.item(0, 1).text() == "…Zz88", timeout=TIMEOUT_MS)
+    assert SecretStore().get("anthropic") == new_key
+    dialog.delete_button.click()
+    qtbot.waitUntil(lambda: dialog.table.item(0, 1).text() == "no key", timeout=TIMEOUT_MS)
+    assert SecretStore().get("anthropic") is None
+    on_disk = b"".join(p.read_bytes() for p in hearth_home.rglob("*") if p.is_file())
+    assert new_key.encode() not in on_disk and KEY.encode() not in on_disk
+    dialog.close()
