@@ -11,7 +11,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -33,6 +33,23 @@ def emit_json(doc: Any) -> None:
 
 def note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    """Progress on stderr in 10 % steps."""
+    last = [-1]
+
+    def show(done: int, total: int) -> None:
+        pct = int(done * 100 / total) if total else 100
+        if pct != last[0] and pct % 10 == 0:
+            last[0] = pct
+            note(f"{label}: {pct}%")
+
+    return show
+
+
+def human_size(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 def read_text_arg(value: str | None, what: str = "text") -> str:
@@ -94,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     mi.add_argument("--json", action="store_true")
     mr = msub.add_parser("remove", help="forget a model (the file is left in place)")
     mr.add_argument("name")
+    mv = msub.add_parser("verify", help="recompute a model file's SHA-256 and compare")
+    mv.add_argument("name")
+    mv.add_argument("--json", action="store_true")
+    md = msub.add_parser("download", help="fetch a catalog model (resumable, SHA-256 checked)")
+    md.add_argument("name", help="a name from 'hearth models catalog'")
+    md.add_argument("--json", action="store_true")
+    mc = msub.add_parser("catalog", help="curated models you can download, with the fit here")
+    mc.add_argument("--json", action="store_true")
+    mg = msub.add_parser("gpu", help="GPU layers for one model: auto, all, off, N or default")
+    mg.add_argument("name")
+    mg.add_argument("value")
 
     redact = sub.add_parser("redact", help="show text as it would be sent to a cloud provider")
     redact.add_argument("text", nargs="?", help="the text, or '-' to read stdin")

@@ -5,26 +5,14 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.catalog.default_model import DEFAULT_MODEL_NAME
 from app.chat.session import TextDelta, TurnFinished, TurnStarted
-from app.cli import emit_json, note, read_text_arg
+from app.cli import emit_json, note, progress_printer, read_text_arg
 from app.core import Hearth
 from app.errors import EngineError, UsageError
-
-
-def _progress_printer(label: str) -> Any:
-    last = [-1]
-
-    def show(done: int, total: int) -> None:
-        pct = int(done * 100 / total) if total else 100
-        if pct != last[0] and pct % 10 == 0:
-            last[0] = pct
-            note(f"{label}: {pct}%")
-
-    return show
+from app.model_commands import cmd_models  # noqa: F401 (the CLI finds commands here)
 
 
 def _chat_engine(hearth: Hearth, args: argparse.Namespace) -> Any:
@@ -42,8 +30,8 @@ def _chat_engine(hearth: Hearth, args: argparse.Namespace) -> Any:
     wanted = args.model or registry.default_name
     if wanted == DEFAULT_MODEL_NAME and not registry.default_prepared():
         note("Preparing the embedded default model (first run)…")
-        registry.ensure_default(_progress_printer("Preparing model"))
-    return hearth.load_engine(registry.resolve(args.model))
+        registry.ensure_default(progress_printer("Preparing model"))
+    return hearth.load_engine(registry.resolve(args.model), warn=note)
 
 
 def describe_plan(plan: Any) -> str:
@@ -232,59 +220,6 @@ def cmd_history(hearth: Hearth, args: argparse.Namespace) -> int:
             note(f"Deleted conversation {conversation_id}.")
         return 0
     raise UsageError(f"Unknown history action {args.action!r}.")
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
-
-
-def cmd_models(hearth: Hearth, args: argparse.Namespace) -> int:
-    registry = hearth.models
-    if args.action == "list":
-        entries = registry.list()
-        if args.json:
-            emit_json({"models": [e.to_json() for e in entries]})
-            return 0
-        if not entries:
-            note("No models registered yet; the embedded default is prepared on first chat.")
-        for e in entries:
-            mark = "*" if e.is_default else " "
-            missing = "" if e.path.is_file() else "  [file missing]"
-            print(
-                f"{mark} {e.name}  {e.architecture}  {e.quantization or '?'}  "
-                f"{_size(e.size_bytes)}{missing}"
-            )
-        return 0
-    if args.action == "add":
-        from app.catalog.gguf_info import check_header
-
-        path = Path(args.path)
-        check_header(path.expanduser())
-        entry = registry.add(path, args.name)
-        if args.json:
-            emit_json(entry.to_json())
-        else:
-            note(
-                f"Added model {entry.name} ({entry.architecture}, {entry.quantization}, "
-                f"{'chat template' if entry.has_chat_template else 'no chat template'})."
-            )
-        return 0
-    if args.action == "info":
-        if args.name == DEFAULT_MODEL_NAME and not registry.default_prepared():
-            note("Preparing the embedded default model (first run)…")
-            registry.ensure_default(_progress_printer("Preparing model"))
-        entry = registry.get(args.name)
-        if args.json:
-            emit_json(entry.to_json())
-            return 0
-        for key, value in entry.to_json().items():
-            print(f"{key:18} {value}")
-        return 0
-    if args.action == "remove":
-        registry.remove(args.name)
-        note(f"Removed {args.name} from Hearth (the file itself was left in place).")
-        return 0
-    raise UsageError(f"Unknown models action {args.action!r}.")
 
 
 def cmd_settings(hearth: Hearth, args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.errors import ConfigError, UsageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APP_NAME = "Hearth"
 
 
@@ -80,7 +80,11 @@ class ModelSettings(_Section):
     default: str = Field("", title="Model used for new chats (empty: the embedded default)")
     n_ctx: int = Field(4096, ge=256, le=262144, title="Context window in tokens")
     n_threads: int = Field(0, ge=0, le=512, title="CPU threads (0: physical cores)")
-    n_gpu_layers: int = Field(0, ge=-1, title="Layers offloaded to the GPU (-1: all)")
+    gpu_layers: str = Field(
+        "auto",
+        pattern=r"^(auto|all|off|\d{1,4})$",
+        title="Layers on the GPU: auto (all when the model fits), all, off, or a number",
+    )
     max_tokens: int = Field(512, ge=1, le=32768, title="Longest reply in tokens")
     temperature: float = Field(0.7, ge=0.0, le=2.0, title="Sampling temperature")
     system_prompt: str = Field(
@@ -157,6 +161,7 @@ class CostSettings(_Section):
 
 class OllamaSettings(_Section):
     base_url: str = Field("http://127.0.0.1:11434", title="Ollama server URL")
+    enabled: bool = Field(False, title="List Ollama's models beside Hearth's own")
 
 
 class ServerSettings(_Section):
@@ -292,8 +297,18 @@ class Settings(_Section):
         return section, attr
 
 
+def _gpu_layers_v2(raw: dict[str, Any]) -> dict[str, Any]:
+    """v1's model.n_gpu_layers (0 = off, -1 = all, n) became model.gpu_layers ("auto"…)."""
+    model = raw.get("model")
+    if isinstance(model, dict) and "n_gpu_layers" in model:
+        old = model.pop("n_gpu_layers")
+        # 0 was v1's default, chosen before Hearth could size a model: let it decide now.
+        model["gpu_layers"] = {0: "auto", -1: "all"}.get(old, str(old))
+    return raw
+
+
 # Each migration takes the raw dict of version N and returns version N+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _gpu_layers_v2}
 
 
 def migrate(raw: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ thread that will own it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cached_property
 from logging.handlers import RotatingFileHandler
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from app.config import Paths, Settings, load_settings, save_settings
 from app.engines.base import Engine, GenerationOptions
 
 if TYPE_CHECKING:  # SQLAlchemy takes a second to import: only on first use
+    from app.catalog.fit import Fit
     from app.catalog.registry import ModelEntry, ModelRegistry
     from app.chat.cloud import CloudService
     from app.chat.session import ChatService
@@ -117,21 +119,60 @@ class Hearth:
             temperature=self.settings.model.temperature,
         )
 
-    def load_engine(self, entry: ModelEntry) -> Engine:
-        """Load ``entry`` with llama.cpp (slow: call it off the GUI thread)."""
-        from app.engines.llamacpp import LlamaCppEngine
+    def plan_load(self, entry: ModelEntry) -> tuple[int, int, Fit]:
+        """(n_ctx, n_gpu_layers, fit) for loading ``entry`` on this computer."""
+        from app.catalog.fit import fit, gpu_layers_setting, shape_of
+        from app.catalog.gguf_info import inspect_gguf
+        from app.catalog.hardware import detect
 
         cfg = self.settings.model
-        n_ctx = cfg.n_ctx
-        if entry.context_length:
-            n_ctx = min(n_ctx, entry.context_length)
-        log.info("loading model %s (n_ctx=%d)", entry.name, n_ctx)
+        n_ctx = min(cfg.n_ctx, entry.context_length) if entry.context_length else cfg.n_ctx
+        info = inspect_gguf(entry.path)
+        shape = shape_of(
+            weights_bytes=info.size_bytes,
+            layers=info.layers,
+            embedding=info.embedding,
+            heads=info.heads,
+            kv_heads=info.kv_heads,
+            head_dim=info.head_dim,
+        )
+        verdict = fit(shape, n_ctx, detect())
+        wanted = entry.gpu_layers or cfg.gpu_layers
+        return n_ctx, gpu_layers_setting(wanted, verdict.gpu_layers), verdict
+
+    def load_engine(
+        self, entry: ModelEntry, warn: Callable[[str], None] | None = None
+    ) -> Engine:
+        """Load ``entry`` with llama.cpp (slow: call it off the GUI thread).
+
+        Checks the fit first: a model that won't fit is refused with the numbers
+        (no swap storm, no crash); a tight fit is loaded with a warning.
+        """
+        from app.engines.llamacpp import LlamaCppEngine
+        from app.errors import ModelError
+
+        n_ctx, n_gpu_layers, verdict = self.plan_load(entry)
+        if verdict.verdict == "won't fit":
+            raise ModelError(
+                f"{entry.name} won't fit this computer's memory. {verdict.reason}",
+                hint="Lower model.n_ctx, close other programs, or pick a smaller model "
+                "or quantization.",
+            )
+        if verdict.verdict == "tight" and warn is not None:
+            warn(f"{entry.name} is a tight fit: {verdict.reason}")
+        log.info(
+            "loading model %s (n_ctx=%d, n_gpu_layers=%d, %s)",
+            entry.name,
+            n_ctx,
+            n_gpu_layers,
+            verdict.device,
+        )
         return LlamaCppEngine(
             entry.path,
             model_name=entry.name,
             n_ctx=n_ctx,
-            n_threads=cfg.n_threads,
-            n_gpu_layers=cfg.n_gpu_layers,
+            n_threads=self.settings.model.n_threads,
+            n_gpu_layers=n_gpu_layers,
         )
 
     def chat_service(self, engine: Engine) -> ChatService:

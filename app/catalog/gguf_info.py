@@ -25,6 +25,12 @@ class GGUFInfo:
     quantization: str | None
     context_length: int | None
     has_chat_template: bool
+    # The shape that sets the KV cache's size (None where the file does not say).
+    layers: int | None = None
+    embedding: int | None = None
+    heads: int | None = None
+    kv_heads: int | None = None
+    head_dim: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,6 +75,14 @@ _SCALARS: dict[int, str] = {
 }
 _STRING, _ARRAY = 8, 9
 _WANTED = ("general.", "tokenizer.chat_template")
+_SHAPE = (
+    ".context_length",
+    ".block_count",
+    ".embedding_length",
+    ".attention.head_count",
+    ".attention.head_count_kv",
+    ".attention.key_length",
+)
 
 
 class _Cursor:
@@ -129,7 +143,7 @@ def _read(path: Path) -> tuple[dict[str, Any], int, int]:
         for _ in range(n_kv):
             key = cur.string()
             kind = cur.unpack("<I")
-            keep = key.startswith(_WANTED) or key.endswith(".context_length")
+            keep = key.startswith(_WANTED) or key.endswith(_SHAPE)
             value = cur.value(kind, keep)
             if keep:
                 meta[key] = value
@@ -180,8 +194,19 @@ def inspect_gguf(path: Path) -> GGUFInfo:
             quant = gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_")
         except ValueError:
             quant = f"type {file_type}"
+    if arch not in gguf.MODEL_ARCH_NAMES.values():
+        raise ModelError(
+            f"{path.name} holds a {arch!r} model, an architecture this version of "
+            "llama.cpp does not support.",
+            hint="Pick a GGUF of a supported architecture (Llama, Qwen, Gemma, Mistral, Phi…).",
+        )
     context = meta.get(f"{arch}.context_length")
     name = meta.get("general.name")
+
+    def shape(key: str) -> int | None:
+        value = meta.get(f"{arch}.{key}")
+        return int(value) if isinstance(value, int) and value > 0 else None
+
     return GGUFInfo(
         path=path,
         size_bytes=size,
@@ -192,4 +217,9 @@ def inspect_gguf(path: Path) -> GGUFInfo:
         quantization=quant,
         context_length=int(context) if isinstance(context, int) else None,
         has_chat_template=bool(meta.get("tokenizer.chat_template")),
+        layers=shape("block_count"),
+        embedding=shape("embedding_length"),
+        heads=shape("attention.head_count"),
+        kv_heads=shape("attention.head_count_kv") or shape("attention.head_count"),
+        head_dim=shape("attention.key_length"),
     )

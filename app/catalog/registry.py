@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,7 @@ class ModelEntry:
     has_chat_template: bool
     added_at: datetime
     is_default: bool = False
+    gpu_layers: str | None = None  # per-model override of model.gpu_layers
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,7 +53,21 @@ class ModelEntry:
             "added_at": self.added_at.isoformat(),
             "present": self.path.is_file(),
             "default": self.is_default,
+            "gpu_layers": self.gpu_layers,
         }
+
+
+def sha256_file(path: Path, progress: Progress | None = None, chunk: int = 8 << 20) -> str:
+    digest = hashlib.sha256()
+    total = path.stat().st_size
+    done = 0
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+            done += len(block)
+            if progress:
+                progress(done, total)
+    return digest.hexdigest()
 
 
 def name_for(path: Path) -> str:
@@ -78,6 +94,7 @@ class ModelRegistry:
             has_chat_template=row.has_chat_template,
             added_at=row.added_at,
             is_default=row.name == self.default_name,
+            gpu_layers=row.gpu_layers,
         )
 
     def list(self) -> list[ModelEntry]:
@@ -128,6 +145,35 @@ class ModelRegistry:
                 raise NotFoundError(f"No model named {name!r}.")
             session.delete(row)
 
+    def set_gpu_layers(self, name: str, value: str | None) -> ModelEntry:
+        """Override model.gpu_layers for one model (None: follow the setting)."""
+        if value is not None and not re.fullmatch(r"auto|all|off|\d{1,4}", value):
+            raise UsageError("GPU layers must be auto, all, off or a number of layers.")
+        with self._history.session() as session:
+            row = session.get(ModelRecord, name)
+            if row is None:
+                raise NotFoundError(f"No model named {name!r}.")
+            row.gpu_layers = value
+            session.flush()
+            return self._entry(row)
+
+    def verify(self, name: str, progress: Progress | None = None) -> tuple[bool, str]:
+        """Hash the model's file; (matches the recorded SHA-256, actual hash).
+
+        A model added without a known hash gets this one recorded (trust on first use).
+        """
+        entry = self.get(name)
+        if not entry.path.is_file():
+            raise ModelError(f"The file of model {name!r} is gone: {entry.path}.")
+        actual = sha256_file(entry.path, progress)
+        if entry.sha256 is None:
+            with self._history.session() as session:
+                row = session.get(ModelRecord, name)
+                if row is not None:
+                    row.sha256 = actual
+            return True, actual
+        return actual == entry.sha256, actual
+
     def ensure_default(self, progress: Progress | None = None) -> ModelEntry:
         """Prepare the embedded default model (first run) and register it."""
         path = prepare_default_model(self.models_dir, progress)
@@ -154,4 +200,3 @@ class ModelRegistry:
                 hint="Put it back, or remove the model with 'hearth models remove'.",
             )
         return entry
-

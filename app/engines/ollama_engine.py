@@ -133,3 +133,25 @@ class OllamaEngine:
 
     def close(self) -> None:
         self._client._client.close()
+
+
+def ollama_status(base_url: str, timeout_s: float = 3.0) -> dict[str, Any]:
+    """{"base_url", "status", "models"}: running / not running / unreachable / an error."""
+    import httpx
+    import ollama
+
+    doc: dict[str, Any] = {"base_url": base_url, "status": "running", "models": []}
+    client = ollama.Client(host=base_url, timeout=timeout_s)
+    try:
+        doc["models"] = sorted(m.model or "" for m in client.list().models)
+    except ollama.ResponseError as exc:
+        doc["status"] = f"error ({exc.status_code}: {exc.error})"
+    except httpx.ConnectError as exc:
+        refused = isinstance(exc.__context__, ConnectionRefusedError)
+        blocked = refused and "policy" in str(exc.__context__)
+        doc["status"] = "blocked by the network mode" if blocked else "not running"
+    except (httpx.HTTPError, OSError):
+        doc["status"] = "unreachable"
+    finally:
+        client._client.close()
+    return doc

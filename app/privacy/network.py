@@ -4,7 +4,8 @@
 * ``lan``: also private-network addresses (the user's own servers) and the
   hosts the user marked as trusted self-hosted servers.
 * ``cloud``: as ``lan``, plus a host only while a request the user consented
-  to is being sent (:meth:`NetworkPolicy.consented`).
+  to is being sent (:meth:`NetworkPolicy.consented`).  In ``lan`` mode a
+  consent covers only what the user starts there themselves: a model download.
 
 It is enforced by a Python audit hook on ``socket.connect`` and
 ``socket.getaddrinfo`` (:class:`app.privacy.offline.ConnectionGuard`), so
@@ -51,14 +52,16 @@ class NetworkPolicy:
             return False
         if is_private(host) or host in self.trusted_hosts:
             return True
-        if self.mode == "cloud":
-            with self._lock:
-                return self._consented.get(host, 0) > 0
-        return False
+        with self._lock:  # a request the user asked for (cloud: a consented message;
+            # lan or cloud: a model download they started)
+            return self._consented.get(host, 0) > 0
 
     @contextmanager
     def consented(self, host: str) -> Iterator[None]:
-        """Allow ``host`` for the duration of one consented request (cloud mode)."""
+        """Allow ``host`` for the duration of one request the user asked for (not offline).
+
+    Cloud messages additionally require cloud mode; the chat layer checks that.
+    """
         host = host.lower()
         with self._lock:
             self._consented[host] = self._consented.get(host, 0) + 1

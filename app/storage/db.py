@@ -51,11 +51,16 @@ def _add_vault_v2(conn: Connection) -> None:
 
 
 def _add_cloud_v3(conn: Connection) -> None:
-    """Cloud replies' host, cost and routing reason; the egress audit table."""
-    have = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(messages)")}
-    for column, sql_type in (("host", "TEXT"), ("cost_usd", "FLOAT"), ("route", "TEXT")):
+    """Cloud replies' host, cost and routing reason; per-model GPU layers; the egress audit."""
+    for table, column, sql_type in (
+        ("messages", "host", "TEXT"),
+        ("messages", "cost_usd", "FLOAT"),
+        ("messages", "route", "TEXT"),
+        ("models", "gpu_layers", "VARCHAR(8)"),
+    ):
+        have = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
         if column not in have:  # a v1 created by this version already has them
-            conn.exec_driver_sql(f"ALTER TABLE messages ADD COLUMN {column} {sql_type}")
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
     Base.metadata.create_all(conn, tables=[Base.metadata.tables["egress_audit"]])
 
 

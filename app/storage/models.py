@@ -114,4 +114,6 @@ class ModelRecord(Base):
     quantization: Mapped[str | None] = mapped_column(String(32), nullable=True)
     context_length: Mapped[int | None] = mapped_column(Integer, nullable=True)
     has_chat_template: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Per-model override of settings' model.gpu_layers ("auto", "all", "off", "N").
+    gpu_layers: Mapped[str | None] = mapped_column(String(8), nullable=True)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

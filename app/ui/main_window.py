@@ -355,6 +355,7 @@ class MainWindow(QMainWindow):
         self.worker.turnFinished.connect(self._on_turn_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.busyChanged.connect(self._on_busy)
+        self.worker.notice.connect(self.show_notice)
         self.worker_thread.start()
 
     # -- hooks tests can replace (dialogs) -------------------------------------

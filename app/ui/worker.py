@@ -34,6 +34,7 @@ class ModelWorker(QObject):
     turnFinished = Signal(object)  # noqa: N815
     failed = Signal(str, bool)  # message, whether the user's text was stored
     busyChanged = Signal(bool)  # noqa: N815
+    notice = Signal(str)  # a warning for the user (e.g. a model that is a tight fit)
 
     def __init__(self, hearth: Hearth) -> None:
         super().__init__()
@@ -66,7 +67,7 @@ class ModelWorker(QObject):
                 registry.ensure_default(lambda done, total: self.progress.emit(done, total))
             entry = registry.resolve(wanted)
             self._close_engine()
-            self._engine = self._hearth.load_engine(entry)
+            self._engine = self._hearth.load_engine(entry, warn=self.notice.emit)
             self._model_name = entry.name
             info = self._engine.info()
             self.modelReady.emit(info.model, info.context_length, info.chat_template)

@@ -58,3 +58,33 @@ def test_settings_from_a_newer_hearth_are_refused() -> None:
     paths.settings_file.write_text(json.dumps({"schema_version": 99}))
     with pytest.raises(ConfigError, match="newer Hearth"):
         load_settings(paths)
+
+
+@pytest.mark.parametrize(("old", "new"), [(0, "auto"), (-1, "all"), (12, "12")])
+def test_v1_gpu_layers_setting_is_migrated(old: int, new: str) -> None:
+    paths = Paths.from_env()
+    paths.ensure()
+    v1 = {"schema_version": 1, "model": {"n_gpu_layers": old, "n_ctx": 2048}}
+    paths.settings_file.write_text(json.dumps(v1))
+    settings = load_settings(paths)
+    assert settings.model.gpu_layers == new and settings.model.n_ctx == 2048
+    assert settings.schema_version == 2
+
+
+def test_custom_providers_and_trusted_hosts_settings() -> None:
+    s = Settings()
+    s.set("providers.my-gateway.base_url", "https://llm.example.com/v1")
+    s.set("providers.my-gateway.kind", "anthropic")
+    assert s.get("providers.my-gateway.kind") == "anthropic"
+    assert "providers.my-gateway.base_url" in s.setting_keys()
+    s.set("providers.my-gateway.base_url", "")
+    assert "my-gateway" not in s.providers
+    s.set("providers.openai.base_url", "")  # a known provider goes back to its default
+    assert s.providers["openai"].base_url == "https://api.openai.com/v1"
+    for bad in ("ftp://x", "not a url"):
+        with pytest.raises(UsageError, match="http:// or https://"):
+            s.set("providers.openai.base_url", bad)
+    with pytest.raises(UsageError, match="openai or anthropic"):
+        s.set("providers.openai.kind", "grpc")
+    with pytest.raises(UsageError, match="Invalid value"):
+        s.set("model.gpu_layers", "lots")
