@@ -271,6 +271,19 @@ def doctor_report(hearth: Hearth) -> dict[str, Any]:
             "metal": "METAL" in flags.upper(),
             "system_info": flags,
         }
+        from app.catalog.hardware import detect
+
+        hw = detect()
+        report["hardware"] = {
+            "gpus": [
+                {"name": g.name, "backend": g.backend, "vram_gb": round(g.vram_total / 1e9, 1)}
+                for g in hw.gpus
+            ],
+            "build_backends": hw.build_backends,
+            "offload_gpu": hw.offload_gpu.name if hw.offload_gpu else None,
+            "apple_silicon": hw.apple_silicon,
+            "gpu_layers_setting": hearth.settings.model.gpu_layers,
+        }
     except ImportError as exc:
         report["llama_cpp"] = {"error": f"not installed ({exc})"}
     registry = hearth.models
@@ -283,7 +296,23 @@ def doctor_report(hearth: Hearth) -> dict[str, Any]:
 
     usable, backend = SecretStore().status()
     report["keyring"] = {"usable": usable, "backend": backend}
-    report["presidio"] = "not used yet (redaction is not in this version)"
+    import importlib.util
+
+    from app.privacy.redactor import SPACY_PACKAGE
+
+    have = {
+        name: importlib.util.find_spec(name) is not None
+        for name in ("presidio_analyzer", SPACY_PACKAGE)
+    }
+    report["presidio"] = {
+        "installed": all(have.values()),
+        "spacy_model": SPACY_PACKAGE if have[SPACY_PACKAGE] else None,
+        "entities": hearth.settings.privacy.entities,
+    }
+    if hearth.settings.engines.ollama.enabled:
+        from app.engines.ollama_engine import ollama_status
+
+        report["ollama"] = ollama_status(hearth.settings.engines.ollama.base_url)
     return report
 
 

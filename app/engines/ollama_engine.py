@@ -146,12 +146,20 @@ def ollama_status(base_url: str, timeout_s: float = 3.0) -> dict[str, Any]:
         doc["models"] = sorted(m.model or "" for m in client.list().models)
     except ollama.ResponseError as exc:
         doc["status"] = f"error ({exc.status_code}: {exc.error})"
-    except httpx.ConnectError as exc:
-        refused = isinstance(exc.__context__, ConnectionRefusedError)
-        blocked = refused and "policy" in str(exc.__context__)
-        doc["status"] = "blocked by the network mode" if blocked else "not running"
-    except (httpx.HTTPError, OSError):
-        doc["status"] = "unreachable"
+    except (httpx.HTTPError, OSError) as exc:
+        chain: list[BaseException] = []
+        seen: BaseException | None = exc
+        while seen is not None and len(chain) < 10:
+            chain.append(seen)
+            seen = seen.__cause__ or seen.__context__
+        if any("network policy" in str(e) for e in chain):
+            doc["status"] = "blocked by the network mode"
+        elif any(isinstance(e, httpx.TimeoutException) for e in chain):
+            doc["status"] = "unreachable"
+        elif any(isinstance(e, ConnectionError | httpx.ConnectError) for e in chain):
+            doc["status"] = "not running"
+        else:
+            doc["status"] = "unreachable"
     finally:
         client._client.close()
     return doc

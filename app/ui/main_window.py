@@ -317,6 +317,7 @@ class MainWindow(QMainWindow):
             self.addAction(action)
 
         tools = self.menuBar().addMenu("&Tools")
+        tools.addAction("Models…", self.open_models)
         tools.addAction("API keys…", self.open_keys)
         tools.addAction("Egress audit…", self.open_audit)
 
@@ -327,6 +328,15 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         self.cloud.fill_targets()
+        return dialog
+
+    def open_models(self) -> QDialog:
+        from app.ui.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self.hearth, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: self._refresh_models())
+        dialog.show()
         return dialog
 
     def open_audit(self) -> QDialog:

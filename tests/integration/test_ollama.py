@@ -84,3 +84,24 @@ def test_cli_chat_through_ollama_stores_the_reply(hearth_home: Path) -> None:
     assert shown["messages"][1]["engine"] == "ollama"
     assert missing.returncode == 1 and "not found" in missing.stderr
     assert_no_traceback(missing)
+
+
+def test_ollama_models_are_listed_beside_hearths_with_status(hearth_home: Path) -> None:
+    with ollama_server() as server:
+        hearth("settings", "set", "engines.ollama.base_url", server.url)
+        off = json.loads(hearth("models", "list", "--json").stdout)
+        assert "ollama" not in off  # not asked for: no connection to Ollama at all
+        hearth("settings", "set", "engines.ollama.enabled", "true")
+        doc = json.loads(hearth("models", "list", "--json").stdout)
+        plain = hearth("models", "list").stdout
+    assert doc["ollama"] == {"base_url": server.url, "status": "running", "models": ["tiny:latest"]}
+    assert "tiny:latest" in plain and "running" in plain
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    hearth("settings", "set", "engines.ollama.base_url", f"http://127.0.0.1:{port}")
+    gone = json.loads(hearth("models", "list", "--json").stdout)
+    assert gone["ollama"]["status"] == "not running" and gone["ollama"]["models"] == []
+    doctor = json.loads(hearth("doctor", "--json").stdout)
+    assert doctor["ollama"]["status"] == "not running" and doctor["presidio"]["installed"]
+    assert "CPU" in doctor["hardware"]["build_backends"]
