@@ -472,7 +472,11 @@ def cmd_cost(hearth: Hearth, args: argparse.Namespace) -> int:
         f"Replies: {totals['replies']}  tokens: {totals['total_tokens']:,} "
         f"({totals['prompt_tokens']:,} prompt, {totals['completion_tokens']:,} completion)"
     )
-    print(f"Cloud spend: ${doc['cloud_spend_usd']:.4f}")
+    unpriced = doc["cloud_unpriced_replies"]
+    print(
+        f"Cloud spend: ${doc['cloud_spend_usd']:.4f} (this month ${doc['cloud_month_usd']:.4f})"
+        + (f"; {unpriced} cloud replies with price unknown" if unpriced else "")
+    )
     print(
         f"Local electricity (at {cfg.device_watts:g} W, ${cfg.kwh_price}/kWh): "
         f"${doc['local_energy_usd']:.6f}"

@@ -9,6 +9,7 @@ running locally saved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -52,6 +53,8 @@ class UsageReport:
     by_month: dict[tuple[str, str, str], Bucket] = field(default_factory=dict)
     total: Bucket = field(default_factory=Bucket)
     cloud_spend_usd: float = 0.0
+    cloud_month_usd: float = 0.0  # this calendar month (UTC)
+    cloud_unpriced_replies: int = 0  # cloud replies whose model had no price
     local_energy_usd: float = 0.0
     compare: Price | None = None
     local_would_cost_usd: float | None = None
@@ -68,6 +71,8 @@ class UsageReport:
             "months": rows(self.by_month, "month"),
             "totals": self.total.to_json(),
             "cloud_spend_usd": round(self.cloud_spend_usd, 6),
+            "cloud_month_usd": round(self.cloud_month_usd, 6),
+            "cloud_unpriced_replies": self.cloud_unpriced_replies,
             "local_energy_usd": round(self.local_energy_usd, 6),
             "local_would_cost": None
             if self.compare is None
@@ -75,10 +80,43 @@ class UsageReport:
         }
 
 
+def daily_tokens(report: UsageReport, days: int, today: date | None = None) -> list[
+    tuple[str, dict[str, int]]
+]:
+    """Tokens per engine for each of the last ``days`` days (oldest first, zeros included)."""
+    today = today or datetime.now(UTC).date()
+    out: list[tuple[str, dict[str, int]]] = []
+    for back in range(days - 1, -1, -1):
+        day = (today - timedelta(days=back)).isoformat()
+        per: dict[str, int] = {}
+        for (d, engine, _model), bucket in report.by_day.items():
+            if d == day:
+                per[engine] = per.get(engine, 0) + bucket.prompt_tokens + bucket.completion_tokens
+        out.append((day, per))
+    return out
+
+
+def volume_band(tokens_per_day: float) -> str:
+    """The seed's rule of thumb for a daily token volume."""
+    from app.costs.breakeven import CLOUD_WINS_BELOW, SELF_HOST_WINS_ABOVE
+
+    if tokens_per_day < CLOUD_WINS_BELOW:
+        return "under 2M tokens/day: cloud APIs tend to win on cost"
+    if tokens_per_day <= SELF_HOST_WINS_ABOVE:
+        return "2-10M tokens/day: a hybrid setup tends to win"
+    return "over 10M tokens/day: self-hosting tends to win"
+
+
 def usage_report(
-    history: History, *, watts: float, kwh_price: float, compare: Price | None
+    history: History,
+    *,
+    watts: float,
+    kwh_price: float,
+    compare: Price | None,
+    now: datetime | None = None,
 ) -> UsageReport:
     report = UsageReport(compare=compare)
+    month = (now or datetime.now(UTC)).strftime("%Y-%m")
     local_in = local_out = 0
     with history.session() as session:
         rows = session.scalars(
@@ -92,7 +130,14 @@ def usage_report(
             report.by_day.setdefault((day, engine, model), Bucket()).add(m)
             report.by_month.setdefault((day[:7], engine, model), Bucket()).add(m)
             report.total.add(m)
-            if engine in ("local", "ollama", "server"):
+            if m.host is not None:  # a cloud reply
+                if m.cost_usd is None:
+                    report.cloud_unpriced_replies += 1
+                else:
+                    report.cloud_spend_usd += m.cost_usd
+                    if day[:7] == month:
+                        report.cloud_month_usd += m.cost_usd
+            else:
                 report.local_energy_usd += generation_seconds(m) / 3600 * watts / 1000 * kwh_price
                 local_in += m.prompt_tokens or 0
                 local_out += m.completion_tokens or 0

@@ -318,6 +318,7 @@ class MainWindow(QMainWindow):
 
         tools = self.menuBar().addMenu("&Tools")
         tools.addAction("Models…", self.open_models)
+        tools.addAction("Cost and usage…", self.open_dashboard)
         tools.addAction("API keys…", self.open_keys)
         tools.addAction("Egress audit…", self.open_audit)
 
@@ -336,6 +337,14 @@ class MainWindow(QMainWindow):
         dialog = ModelsDialog(self.hearth, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: self._refresh_models())
+        dialog.show()
+        return dialog
+
+    def open_dashboard(self) -> QDialog:
+        from app.ui.dashboard import Dashboard
+
+        dialog = Dashboard(self.hearth, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
 

@@ -50,3 +50,38 @@ def test_cost_cli_json(hearth_home: Path) -> None:
     hearth("settings", "set", "costs.compare_model", "mystery-model")
     unknown = json.loads(hearth("cost", "--json").stdout)
     assert unknown["local_would_cost"] is None  # price unknown, never $0
+
+
+def test_cloud_spend_month_daily_volumes_and_bands(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.costs.usage import daily_tokens, volume_band
+
+    history = History(tmp_path / "h.db")
+    conv = history.create_conversation()
+    now = datetime.now(UTC)
+    last_month = now.replace(day=1) - timedelta(days=3)
+    rows = [  # (when, engine, host, cost, prompt, completion)
+        (now, "openai", "api.openai.com", 0.25, 100, 50),
+        (now, "anthropic", "api.anthropic.com", None, 10, 5),  # price unknown
+        (last_month, "openai", "api.openai.com", 1.0, 100, 50),
+        (now - timedelta(days=1), "local", None, None, 300, 200),
+    ]
+    for when, engine, host, cost, p, c in rows:
+        m = history.add_message(conv.id, "assistant", "a", engine=engine, model="m",
+                                host=host, cost_usd=cost, prompt_tokens=p,
+                                completion_tokens=c)  # fmt: skip
+        history.update_message(m.id, created_at=when)
+    report = usage_report(history, watts=50, kwh_price=0.16, compare=None, now=now)
+    assert report.cloud_spend_usd == pytest.approx(1.25)
+    assert report.cloud_month_usd == pytest.approx(0.25)
+    assert report.cloud_unpriced_replies == 1
+    assert report.local_energy_usd == 0.0  # no timings were recorded for the local reply
+    week = daily_tokens(report, 7, today=now.date())
+    assert len(week) == 7 and week[-1][0] == now.date().isoformat()
+    assert week[-1][1] == {"openai": 150, "anthropic": 15}
+    assert week[-2][1] == {"local": 500} and week[0][1] == {}
+    assert "cloud" in volume_band(1_000_000)
+    assert "hybrid" in volume_band(5_000_000)
+    assert "self-hosting" in volume_band(20_000_000)
+    history.close()
