@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     hd = hsub.add_parser("delete", help="delete a conversation")
     hd.add_argument("id")
     hd.add_argument("--json", action="store_true")
+    hg = hsub.add_parser(
+        "engine", help="a chat's default engine: local, or PROVIDER:MODEL (consent still asked)"
+    )
+    hg.add_argument("id")
+    hg.add_argument("engine", help="local or PROVIDER:MODEL, e.g. openai:gpt-4.1-mini")
 
     models = sub.add_parser("models", help="the local GGUF models")
     msub = models.add_subparsers(

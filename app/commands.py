@@ -82,14 +82,21 @@ def _ask_consent(plan: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
-    if (args.context or args.yes) and not args.cloud:
-        raise UsageError("--context and --yes only apply with --cloud PROVIDER:MODEL.")
     text = read_text_arg(args.text, "message")
     if not text.strip():
         raise UsageError("Type a message first: an empty message is not sent.")
     conversation_id: str | None = None
     if args.conversation:
         conversation_id = hearth.history.resolve_conversation(args.conversation)
+        if not args.cloud and args.engine == "local":
+            from app.chat.routing import conversation_target
+
+            default = hearth.history.get_conversation(conversation_id).default_engine
+            args.cloud = conversation_target(default)
+            if args.cloud:
+                note(f"This chat's default engine is {args.cloud} (cloud): consent is needed.")
+    if (args.context or args.yes) and not args.cloud:
+        raise UsageError("--context and --yes only apply with --cloud PROVIDER:MODEL.")
     plan: Any = None
     if args.cloud:
         from app.chat.cloud import consent_to
@@ -103,7 +110,9 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
     else:
         conversation_id = conversation_id or hearth.history.create_conversation().id
         engine = _chat_engine(hearth, args)
-        events = hearth.chat_service(engine).send(conversation_id, text)
+        from app.chat.routing import LOCAL_DEFAULT
+
+        events = hearth.chat_service(engine).send(conversation_id, text, route=LOCAL_DEFAULT)
     finished: TurnFinished | None = None
     try:
         for event in events:
@@ -211,6 +220,16 @@ def cmd_history(hearth: Hearth, args: argparse.Namespace) -> int:
         return 0
     if args.action == "export":
         print(history.export(conversation_id, args.format))
+        return 0
+    if args.action == "engine":
+        value = args.engine.strip()
+        if value != "local":
+            from app.chat.cloud import parse_target
+
+            parse_target(value, hearth.settings)  # a known provider and a model
+            value = f"cloud:{value}"
+        history.set_default_engine(conversation_id, value)
+        note(f"New messages in {conversation_id[:8]} go to {args.engine}.")
         return 0
     if args.action == "delete":
         history.delete_conversation(conversation_id)

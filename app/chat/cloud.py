@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from app.chat.routing import sensitive_types
+from app.chat.routing import CLOUD_APPROVED, sensitive_types
 from app.chat.session import ChatService, FittedPrompt, TurnEvent, _as_prompt
 from app.config import KNOWN_PROVIDERS, Settings
 from app.engines.base import ChatMessage, Engine, Usage
@@ -321,7 +321,7 @@ class CloudService:
         vault = Vault.from_entries(plan.vault_entries)
         policy = current_policy()
         fitted = FittedPrompt(plan.messages, 0, plan.prompt_tokens)
-        fields = {"host": plan.provider.host, "route": "cloud: approved by you for this message"}
+        fields = {"host": plan.provider.host, "route": CLOUD_APPROVED}
         try:
             events = service._generate(
                 conv,

@@ -37,6 +37,18 @@ MEDICAL_TERMS = [
 ]  # fmt: skip
 
 
+LOCAL_DEFAULT = "local: the default; nothing left this computer"
+LOCAL_SENSITIVE = "local: it contains {kinds}, and privacy-sensitive requests always stay local"
+CLOUD_APPROVED = "cloud: approved by you for this message"
+
+
+def conversation_target(default_engine: str | None) -> str | None:
+    """The cloud target ("PROVIDER:MODEL") a conversation sends to by default, if any."""
+    if default_engine and default_engine.startswith("cloud:"):
+        return default_engine.removeprefix("cloud:")
+    return None
+
+
 @dataclass(frozen=True)
 class Decision:
     """Where a message may go, and why."""
@@ -104,7 +116,7 @@ def cloud_decision(plan: CloudPlan, settings: Settings, history: History) -> Dec
                 f"The monthly cloud budget of ${cap:,.2f} would be exceeded "
                 f"(spent ${spent:,.2f} this month, this message up to ${estimate:,.4f}).",
             )
-    return Decision(True, "cloud: approved by you for this message")
+    return Decision(True, CLOUD_APPROVED)
 
 
 def check_cloud_allowed(plan: CloudPlan, settings: Settings, history: History) -> None:

@@ -76,8 +76,8 @@ def fit_history(
         raise ContextOverflowError(
             f"This message is about {alone:,} tokens, but the model's context window "
             f"holds {n_ctx:,} tokens including room for the reply.",
-            hint="Shorten it or split it, or pick a model with a larger context window. "
-            "Your text was kept.",
+            hint="Shorten it or split it, pick a model with a larger context window, or ask "
+            "a cloud model (Ask cloud…, with your approval of what is sent). Your text was kept.",
         )
     start = 0
     tokens = engine.prompt_tokens([*head, *history, new])
@@ -120,8 +120,13 @@ class ChatService:
     def cancel(self) -> None:
         self.engine.cancel()
 
-    def send(self, conversation_id: str, text: str) -> Iterator[TurnEvent]:
-        """Store ``text`` as the user's message and stream the reply."""
+    def send(
+        self, conversation_id: str, text: str, *, route: str | None = None
+    ) -> Iterator[TurnEvent]:
+        """Store ``text`` as the user's message and stream the reply.
+
+        ``route`` is the routing decision's reason, stored with the reply.
+        """
         if not text.strip():
             raise UsageError("Type a message first: an empty message is not sent.")
         past = self._context(conversation_id)
@@ -129,7 +134,7 @@ class ChatService:
         user = self.history.add_message(conversation_id, "user", text)
         if not past:
             self._title_from(conversation_id, text)
-        yield from self._generate(conversation_id, user, fitted)
+        yield from self._generate(conversation_id, user, fitted, fields={"route": route})
 
     def regenerate(self, conversation_id: str) -> Iterator[TurnEvent]:
         """Replace the last reply with a new one for the same user message."""

@@ -51,12 +51,14 @@ def _add_vault_v2(conn: Connection) -> None:
 
 
 def _add_cloud_v3(conn: Connection) -> None:
-    """Cloud replies' host, cost and routing reason; per-model GPU layers; the egress audit."""
+    """Cloud replies' host, cost and routing reason; per-model GPU layers; per-conversation
+    default engine; the egress audit."""
     for table, column, sql_type in (
         ("messages", "host", "TEXT"),
         ("messages", "cost_usd", "FLOAT"),
         ("messages", "route", "TEXT"),
         ("models", "gpu_layers", "VARCHAR(8)"),
+        ("conversations", "default_engine", "TEXT"),
     ):
         have = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
         if column not in have:  # a v1 created by this version already has them

@@ -67,6 +67,7 @@ class ConversationView:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    default_engine: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class ConversationView:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "message_count": self.message_count,
+            "default_engine": self.default_engine or "local",
         }
 
 
@@ -139,7 +141,10 @@ class History:
                 .order_by(Conversation.updated_at.desc(), Conversation.created_at.desc())
             ).all()
             return [
-                ConversationView(c.id, c.title, c.created_at, c.updated_at, int(n)) for c, n in rows
+                ConversationView(
+                    c.id, c.title, c.created_at, c.updated_at, int(n), c.default_engine
+                )
+                for c, n in rows
             ]
 
         return self._run(work)
@@ -168,7 +173,12 @@ class History:
             if conv is None:
                 raise NotFoundError(f"No conversation with id {conversation_id!r}.")
             return ConversationView(
-                conv.id, conv.title, conv.created_at, conv.updated_at, len(conv.messages)
+                conv.id,
+                conv.title,
+                conv.created_at,
+                conv.updated_at,
+                len(conv.messages),
+                conv.default_engine,
             )
 
         return self._run(work)
@@ -183,6 +193,21 @@ class History:
             if conv is None:
                 raise NotFoundError(f"No conversation with id {conversation_id!r}.")
             conv.title = title[:200]
+
+        self._run(work)
+
+    def set_default_engine(self, conversation_id: str, engine: str | None) -> None:
+        """None or "local": the local model; "cloud:PROVIDER:MODEL": that cloud model."""
+        if engine in (None, "local"):
+            engine = None
+        elif not engine.startswith("cloud:") or engine.count(":") < 2:
+            raise UsageError("A default engine is 'local' or 'cloud:PROVIDER:MODEL'.")
+
+        def work(session: Session) -> None:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None:
+                raise NotFoundError(f"No conversation with id {conversation_id!r}.")
+            conv.default_engine = engine
 
         self._run(work)
 

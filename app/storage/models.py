@@ -30,6 +30,9 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    # The engine new messages go to: None = the local model; "cloud:PROVIDER:MODEL" =
+    # that cloud model, still with a consent per message.
+    default_engine: Mapped[str | None] = mapped_column(Text, nullable=True)
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation",
         cascade="all, delete-orphan",

@@ -40,6 +40,7 @@ class CloudFlow(QObject):
         self.dialog: ConsentDialog | None = None
         self.planning = False
         self.sending = False  # an approved message is on its way
+        self._local_route: tuple[str, str] | None = None  # (text, reason) after a refusal
         self.target = QComboBox()
         self.target.setEditable(True)
         self.target.setAccessibleName("Cloud model for Ask cloud")
@@ -71,8 +72,19 @@ class CloudFlow(QObject):
         self.target.setCurrentIndex(index)
 
     # -- step 1: plan in the background ------------------------------------------
-    def ask(self) -> None:
+    def take_local_route(self, text: str) -> str:
+        """The routing reason for sending ``text`` locally (after a refusal, that reason)."""
+        from app.chat.routing import LOCAL_DEFAULT
+
+        kept, self._local_route = self._local_route, None
+        if kept is not None and kept[0] == text:
+            return kept[1]
+        return LOCAL_DEFAULT
+
+    def ask(self, target: str | None = None) -> None:
         w = self.window
+        if target:
+            self.target.setCurrentText(target)
         if w.busy or self.planning:
             return
         text: str | None = w.composer.toPlainText()
@@ -100,8 +112,13 @@ class CloudFlow(QObject):
         w.status_stats.setText("Preparing the cloud request (privacy filter)…")
 
         def plan(_progress: object) -> CloudPlan:
+            from app.chat.routing import LOCAL_SENSITIVE
+
             cloud = hearth.cloud()
             made = cloud.plan(conversation_id, text, target, include_context=include_context)
+            if made.sensitive and text is not None:
+                kinds = ", ".join(sorted(made.sensitive))
+                self._local_route = (text, LOCAL_SENSITIVE.format(kinds=kinds))
             cloud.check(made)  # sensitive types, budget, network mode
             if not hearth.secrets.get(made.provider.name):
                 raise PolicyError(

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.catalog.default_model import DEFAULT_MODEL_NAME
+from app.chat.routing import LOCAL_DEFAULT, conversation_target, overflow_suggestion
 from app.core import Hearth
 from app.errors import HearthError
 from app.ui.background import run_in_background, wait_for_background
@@ -55,6 +56,8 @@ def message_meta(m: MessageView) -> str:
         parts.append(f"{m.tokens_per_s:.1f} tok/s")
     if not m.complete:
         parts.append(f"incomplete ({m.error})" if m.error else "incomplete")
+    if m.route and not m.is_cloud and m.route != LOCAL_DEFAULT:
+        parts.append(m.route)
     return " · ".join(p for p in parts if p)
 
 
@@ -67,7 +70,7 @@ NETWORK_MODES = [
 
 class MainWindow(QMainWindow):
     requestLoad = Signal(str)  # noqa: N815 (Qt signal naming)
-    requestSend = Signal(str, str)  # noqa: N815
+    requestSend = Signal(str, str, str)  # noqa: N815  conversation, text, route
     requestRegenerate = Signal(str)  # noqa: N815
     requestShutdown = Signal()  # noqa: N815
 
@@ -83,6 +86,8 @@ class MainWindow(QMainWindow):
         self.opening = False
         self.privacy_state = "not loaded"
         self.last_preview: PrivacyPreview | None = None
+        self.n_ctx = 4096  # of the loaded local model
+        self.last_tps: float | None = None  # the last local reply's speed
         self._build()
         self._start_worker()
         self._set_ready(False)
@@ -124,9 +129,7 @@ class MainWindow(QMainWindow):
             self.hearth.save_settings()
         except HearthError as exc:
             self.show_notice(exc.user_text())
-        enforce(
-            self.hearth.settings.network.mode, set(self.hearth.settings.network.trusted_hosts)
-        )
+        enforce(self.hearth.settings.network.mode, set(self.hearth.settings.network.trusted_hosts))
         self._show_network_mode()
         self.cloud.network_changed(self.hearth.settings.network.mode)
 
@@ -298,7 +301,10 @@ class MainWindow(QMainWindow):
         self.status_privacy.setAccessibleName("Privacy filter status")
         self.status_stats = QLabel("")
         self.status_stats.setAccessibleName("Last reply statistics")
+        self.status_engine = QLabel("")
+        self.status_engine.setAccessibleName("This chat's default engine")
         self.statusBar().addWidget(self.status_model, 1)
+        self.statusBar().addPermanentWidget(self.status_engine)
         self.statusBar().addPermanentWidget(self.status_privacy)
         self.statusBar().addPermanentWidget(self.status_stats)
 
@@ -427,6 +433,7 @@ class MainWindow(QMainWindow):
         self.conversation_list.setCurrentRow(-1)
         self.chat_view.set_messages([])
         self.hide_notice()
+        self._show_chat_engine()
         self.composer.setFocus()
 
     def open_conversation(self, conversation_id: str) -> None:
@@ -440,6 +447,7 @@ class MainWindow(QMainWindow):
             [ShownMessage(m.role, m.content, message_meta(m), m.is_cloud) for m in messages]
         )
         self.hide_notice()
+        self._show_chat_engine()
 
     def _on_conversation_selected(self, item: QListWidgetItem | None, _prev: object) -> None:
         if item is None:
@@ -452,9 +460,47 @@ class MainWindow(QMainWindow):
 
     def _conversation_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
+        menu.addAction("Default engine for this chat…", self.choose_default_engine)
         menu.addAction("Rename…", self.rename_current)
         menu.addAction("Delete…", self.delete_current)
         menu.exec(self.conversation_list.mapToGlobal(pos))
+
+    def ask_choice(self, title: str, label: str, items: list[str]) -> str | None:
+        item, ok = QInputDialog.getItem(self, title, label, items, 0, False)
+        return item if ok else None
+
+    def default_target(self) -> str | None:
+        """The cloud target this conversation sends to by default (None: local)."""
+        if not self.conversation_id:
+            return None
+        try:
+            conv = self.hearth.history.get_conversation(self.conversation_id)
+        except HearthError:
+            return None
+        return conversation_target(conv.default_engine)
+
+    def choose_default_engine(self) -> None:
+        if not self.conversation_id:
+            return
+        target = self.cloud.target.currentText().strip()
+        local = "The local model (nothing leaves this computer)"
+        cloud = f"{target} in the cloud (asks for your approval every message)"
+        choice = self.ask_choice(
+            "Default engine", "New messages in this chat go to:", [local, cloud]
+        )
+        if choice is None:
+            return
+        try:
+            self.hearth.history.set_default_engine(
+                self.conversation_id, None if choice == local else f"cloud:{target}"
+            )
+        except HearthError as exc:
+            self.show_notice(exc.user_text())
+        self._show_chat_engine()
+
+    def _show_chat_engine(self) -> None:
+        target = self.default_target()
+        self.status_engine.setText(f"This chat: ☁ {target} (asks each time)" if target else "")
 
     def rename_current(self) -> None:
         if not self.conversation_id:
@@ -527,6 +573,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         fmt = "chat template" if template else "plain transcript prompt"
         self.status_model.setText(f"{name} · {n_ctx} ctx · {fmt}")
+        self.n_ctx = n_ctx
         self._refresh_models()
         index = self.model_picker.findData(name)
         if index >= 0:
@@ -536,6 +583,9 @@ class MainWindow(QMainWindow):
     # -- turns ----------------------------------------------------------------
     def send_current(self) -> None:
         text = self.composer.toPlainText()
+        if self.default_target() and not self.busy:
+            self.cloud.ask(target=self.default_target())  # still one consent per message
+            return
         if not self.model_ready or self.busy:
             return
         if not text.strip():
@@ -548,8 +598,18 @@ class MainWindow(QMainWindow):
             self.show_notice(exc.user_text())
             return
         self.hide_notice()
+        route = self.cloud.take_local_route(text)
+        tip = overflow_suggestion(
+            len(text) // 4,
+            self.n_ctx,
+            self.hearth.settings.model.max_tokens,
+            self.last_tps,
+            self.hearth.settings,
+        )
+        if tip is not None:
+            self.show_notice(f"Tip: {tip.reason} (Ask cloud… sends it after your approval.)")
         self._on_busy(True)
-        self.requestSend.emit(self.conversation_id, text)
+        self.requestSend.emit(self.conversation_id, text, route)
 
     def regenerate(self) -> None:
         if not self.model_ready or self.busy or not self.conversation_id:
@@ -582,6 +642,8 @@ class MainWindow(QMainWindow):
         self.cloud.sending = False
         m = event.message
         self.chat_view.finish_last(message_meta(m), m.content, cloud=m.is_cloud)
+        if not m.is_cloud and m.tokens_per_s:
+            self.last_tps = m.tokens_per_s
         self.status_stats.setText(
             f"TTFT {m.ttft_s or 0:.2f} s · {m.tokens_per_s or 0:.1f} tok/s"
             + (" · stopped" if event.stopped else "")

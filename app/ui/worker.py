@@ -81,9 +81,9 @@ class ModelWorker(QObject):
         finally:
             self.busyChanged.emit(False)
 
-    @Slot(str, str)
-    def send(self, conversation_id: str, text: str) -> None:
-        self._turn(conversation_id, text)
+    @Slot(str, str, str)
+    def send(self, conversation_id: str, text: str, route: str = "") -> None:
+        self._turn(conversation_id, text, route or None)
 
     @Slot(str)
     def regenerate(self, conversation_id: str) -> None:
@@ -98,14 +98,14 @@ class ModelWorker(QObject):
         self._stream(lambda: cloud.send(plan, consent))
         self._cloud = None
 
-    def _turn(self, conversation_id: str, text: str | None) -> None:
+    def _turn(self, conversation_id: str, text: str | None, route: str | None = None) -> None:
         if self._engine is None:
             self.failed.emit("No model is loaded yet.", False)
             return
         self.busyChanged.emit(True)
         service = self._hearth.chat_service(self._engine)
         self._stream(
-            lambda: service.send(conversation_id, text)
+            lambda: service.send(conversation_id, text, route=route)
             if text is not None
             else service.regenerate(conversation_id)
         )

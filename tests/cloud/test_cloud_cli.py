@@ -122,3 +122,23 @@ def test_a_refused_cloud_message_leaves_no_empty_conversation(
         _configure(server.base_url)
         assert hearth("chat", MESSAGE, "--cloud", "openai:gpt-4.1-mini").returncode == 3
     assert json.loads(hearth("history", "list", "--json").stdout)["conversations"] == []
+
+
+def test_a_chat_whose_default_engine_is_cloud_still_needs_consent(
+    keyring_service: str,  # noqa: F811
+) -> None:
+    with cloud_server("openai", expected_key=KEY) as server:
+        _configure(server.base_url)
+        first = hearth("chat", MESSAGE, "--cloud", "openai:gpt-4.1-mini", "--yes", "--json")
+        conv = json.loads(first.stdout)["conversation_id"]
+        set_default = hearth("history", "engine", conv[:8], "openai:gpt-4.1-mini")
+        assert set_default.returncode == 0, set_default.stderr
+        listed = json.loads(hearth("history", "list", "--json").stdout)["conversations"]
+        assert listed[0]["default_engine"] == "cloud:openai:gpt-4.1-mini"
+        refused = hearth("chat", "And a follow-up?", "--conversation", conv[:8])
+        assert refused.returncode == 3 and "default engine is openai:gpt-4.1-mini" in refused.stderr
+        again = hearth("chat", "And a follow-up?", "--conversation", conv[:8], "--yes", "--json")
+        assert again.returncode == 0 and json.loads(again.stdout)["cloud"] is not None
+        assert len(server.chats) == 2
+    bad = hearth("history", "engine", conv[:8], "nobody:model")
+    assert bad.returncode == 2 and "Unknown provider" in bad.stderr

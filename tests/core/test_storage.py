@@ -197,3 +197,54 @@ def test_vault_entries_are_kept_per_conversation_and_deleted_with_it(history: Hi
     history.delete_conversation(a.id)
     assert history.vault_entries(a.id) == []
     assert history.vault_entries(b.id) == [("<PERSON_1>", "PERSON", "Cy")]
+
+
+V2_SCHEMA = """
+CREATE TABLE conversations (id VARCHAR(32) NOT NULL, title TEXT NOT NULL,
+  created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL, PRIMARY KEY (id));
+CREATE TABLE models (name VARCHAR(200) NOT NULL, path TEXT NOT NULL, sha256 VARCHAR(64),
+  size_bytes INTEGER NOT NULL, architecture VARCHAR(64) NOT NULL, parameters INTEGER,
+  quantization VARCHAR(32), context_length INTEGER, has_chat_template BOOLEAN NOT NULL,
+  added_at DATETIME NOT NULL, PRIMARY KEY (name));
+CREATE TABLE messages (id VARCHAR(32) NOT NULL, conversation_id VARCHAR(32) NOT NULL,
+  seq INTEGER NOT NULL, role VARCHAR(16) NOT NULL, content TEXT NOT NULL,
+  created_at DATETIME NOT NULL, complete BOOLEAN NOT NULL, error TEXT, engine VARCHAR(32),
+  model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, ttft_s FLOAT,
+  tokens_per_s FLOAT, PRIMARY KEY (id),
+  FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE);
+CREATE TABLE vault_entries (conversation_id VARCHAR(32) NOT NULL,
+  placeholder VARCHAR(80) NOT NULL, entity_type VARCHAR(64) NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (conversation_id, placeholder),
+  FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE);
+INSERT INTO conversations VALUES ('c2', 'from v2', '2026-06-01 00:00:00', '2026-06-01 00:00:00');
+INSERT INTO messages VALUES ('m1', 'c2', 1, 'assistant', 'an old local reply',
+  '2026-06-01 00:00:00', 1, NULL, 'local', 'gemma', 10, 20, 0.1, 40.0);
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_version_2_database_gains_cloud_columns_and_the_audit_table(tmp_path: Path) -> None:
+    """The schema Hearth shipped with the privacy filter (v2), exactly as it was created."""
+    from app.storage.audit import EgressLog
+
+    path = tmp_path / "v2.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(V2_SCHEMA)
+    raw.close()
+    h = History(path)
+    (old,) = h.messages("c2")
+    assert old.content == "an old local reply" and old.host is None and not old.is_cloud
+    h.set_default_engine("c2", "cloud:openai:gpt-4.1-mini")
+    assert h.get_conversation("c2").default_engine == "cloud:openai:gpt-4.1-mini"
+    reply = h.add_message("c2", "assistant", "cloud", host="api.openai.com", cost_usd=0.01)
+    row = EgressLog(h).record(provider="openai", host="api.openai.com", model="m",
+                              payload_sha256="0" * 64, bytes_sent=10, redacted={"PERSON": 1},
+                              message_id=reply.id)  # fmt: skip
+    assert EgressLog(h).rows()[0].id == row
+    h.close()
+    assert (tmp_path / "v2.db.v2.bak").exists()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 3
+    columns = {r[1] for r in check.execute("PRAGMA table_info(models)")}
+    assert "gpu_layers" in columns
+    check.close()

@@ -164,3 +164,42 @@ def test_keys_dialog_sets_replaces_and_deletes_off_the_gui_thread(
     on_disk = b"".join(p.read_bytes() for p in hearth_home.rglob("*") if p.is_file())
     assert new_key.encode() not in on_disk and KEY.encode() not in on_disk
     dialog.close()
+
+
+def test_a_refused_sensitive_message_goes_local_with_its_reason_stored(
+    qtbot: QtBot, window: MainWindow, server: CloudServer
+) -> None:
+    from app.config import Paths
+
+    text = "I was diagnosed with diabetes. What should I eat?"
+    window.hearth.settings.set("model.max_tokens", "8")
+    window.composer.setPlainText(text)
+    window.cloud.button.click()
+    qtbot.waitUntil(lambda: "always stay local" in window.notice.text(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.model_ready and not window.busy, timeout=TIMEOUT_MS)
+    window.send_button.click()
+    qtbot.waitUntil(lambda: not window.busy and window.conversation_id is not None,
+                    timeout=TIMEOUT_MS)  # fmt: skip
+    qtbot.waitUntil(lambda: bool(window.chat_view.messages()[-1].meta), timeout=TIMEOUT_MS)
+    reply = window.hearth.history.messages(window.conversation_id)[-1]  # type: ignore[arg-type]
+    assert reply.engine == "local" and reply.route is not None
+    assert "MEDICAL" in reply.route and "always stay local" in reply.route
+    assert "always stay local" in window.chat_view.messages()[-1].meta
+    assert server.received == [] and Paths.from_env().database_file.exists()
+
+
+def test_a_chat_with_a_cloud_default_asks_consent_on_enter(
+    qtbot: QtBot, window: MainWindow, server: CloudServer
+) -> None:
+    ask(qtbot, window, MESSAGE).send_button.click()
+    qtbot.waitUntil(lambda: not window.busy and len(server.chats) == 1, timeout=TIMEOUT_MS)
+    window.cloud.target.setCurrentText("openai:gpt-4.1-mini")
+    window.ask_choice = lambda title, label, items: items[1]  # type: ignore[method-assign]
+    window.choose_default_engine()
+    assert "openai:gpt-4.1-mini" in window.status_engine.text()
+    window.composer.setPlainText("A follow-up question.")
+    window.send_button.click()  # routes to the cloud flow: a consent dialog, nothing sent yet
+    qtbot.waitUntil(lambda: window.cloud.dialog is not None, timeout=TIMEOUT_MS)
+    assert len(server.chats) == 1
+    window.cloud.dialog.reject()  # type: ignore[union-attr]
+    assert window.composer.toPlainText() == "A follow-up question."  # kept
