@@ -166,6 +166,7 @@ class OllamaSettings(_Section):
 
 class ServerSettings(_Section):
     base_url: str = Field("http://127.0.0.1:8080/v1", title="OpenAI-compatible server URL")
+    enabled: bool = Field(False, title="List the server's models beside Hearth's own")
 
 
 ProviderKind = Literal["openai", "anthropic"]

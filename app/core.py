@@ -7,6 +7,7 @@ thread that will own it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from functools import cached_property
@@ -85,6 +86,74 @@ class Hearth:
         return CloudService(
             self.history, self.settings, self.redactor, self.secrets, self.prices()
         )
+
+    def download_model(
+        self,
+        name: str,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Any = None,
+    ) -> ModelEntry:
+        """Download a catalog model, verify it, register it, and audit the request."""
+        from app.catalog.catalog import catalog_entry
+        from app.catalog.download import download
+        from app.engines.remote import host_of
+        from app.errors import HearthError
+        from app.storage.audit import EgressLog
+
+        entry = catalog_entry(name, self.paths.config_dir / "catalog.toml")
+        if self.settings.network.mode == "offline":  # refused before anything is recorded
+            download(entry, self.paths.models_dir, mode="offline")
+        log = EgressLog(self.history)
+        row = log.record(
+            provider="model download",
+            host=host_of(entry.url),
+            model=entry.name,
+            payload_sha256=hashlib.sha256(b"").hexdigest(),  # a GET: no body is sent
+            bytes_sent=0,
+            redacted={},
+            message_id=None,
+        )
+        try:
+            path = download(
+                entry,
+                self.paths.models_dir,
+                mode=self.settings.network.mode,
+                progress=progress,
+                cancel=cancel,
+                timeout_s=self.settings.network.request_timeout_s,
+            )
+        except HearthError as exc:
+            log.finish(row, outcome=exc.message)
+            raise
+        except KeyboardInterrupt:
+            log.finish(row, outcome="interrupted")
+            raise
+        log.finish(row, outcome=f"complete ({entry.size_bytes:,} bytes received, SHA-256 ok)")
+        return self.models.add(path, entry.name, sha256=entry.sha256)
+
+    def remote_models(self) -> list[str]:
+        """Models of the Ollama and self-hosted servers the user turned on ("ollama:NAME",
+        "server:NAME"); a server that does not answer is left out."""
+        from app.errors import HearthError
+
+        names: list[str] = []
+        engines = self.settings.engines
+        if engines.ollama.enabled:
+            from app.engines.ollama_engine import ollama_status
+
+            names += [f"ollama:{m}" for m in ollama_status(engines.ollama.base_url)["models"]]
+        if engines.server.enabled:
+            from app.engines.server_engine import open_server_engine
+
+            try:
+                engine = open_server_engine(self.settings, "-", secrets=self.secrets)
+                try:
+                    names += [f"server:{m}" for m in engine.list_models()]
+                finally:
+                    engine.close()
+            except HearthError as exc:
+                log.info("self-hosted server not listed: %s", exc.message)
+        return names
 
     def lan_audit_tap(self) -> Any:
         """A request tap that audits requests to servers on other machines (LAN)."""

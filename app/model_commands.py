@@ -182,24 +182,16 @@ def _catalog(hearth: Hearth, args: argparse.Namespace) -> int:
 
 def _download(hearth: Hearth, args: argparse.Namespace) -> int:
     from app.catalog.catalog import catalog_entry
-    from app.catalog.download import download
 
     entry = catalog_entry(args.name, hearth.paths.config_dir / "catalog.toml")
     note(f"Downloading {entry.title} ({human_size(entry.size_bytes)}) from {entry.url}")
-    cancel = threading.Event()
     try:
-        path = download(
-            entry,
-            hearth.paths.models_dir,
-            mode=hearth.settings.network.mode,
-            progress=progress_printer("Downloading"),
-            cancel=cancel,
-            timeout_s=hearth.settings.network.request_timeout_s,
+        registered = hearth.download_model(
+            args.name, progress_printer("Downloading"), threading.Event()
         )
     except KeyboardInterrupt:
         note("Download interrupted; run the same command to resume.")
         raise
-    registered = hearth.models.add(path, entry.name, sha256=entry.sha256)
     if args.json:
         emit_json(registered.to_json())
     else:

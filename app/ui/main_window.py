@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.privacy_state = "not loaded"
         self.last_preview: PrivacyPreview | None = None
         self.n_ctx = 4096  # of the loaded local model
+        self.remote_models: list[str] = []
         self.last_tps: float | None = None  # the last local reply's speed
         self._build()
         self._start_worker()
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         self.started = True
         self.requestLoad.emit(self.model_picker.currentData() or "")
         self.warm_up_privacy()
+        self.fetch_remote_models()
 
     # -- network mode -----------------------------------------------------------
     def _on_network_picked(self, _index: int) -> None:
@@ -342,7 +344,7 @@ class MainWindow(QMainWindow):
 
         dialog = ModelsDialog(self.hearth, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _r: self._refresh_models())
+        dialog.finished.connect(self._models_changed)
         dialog.show()
         return dialog
 
@@ -535,6 +537,7 @@ class MainWindow(QMainWindow):
 
     # -- models ---------------------------------------------------------------
     def _refresh_models(self) -> None:
+        current = self.model_picker.currentData()
         self.model_picker.clear()
         default = self.hearth.settings.model.default or DEFAULT_MODEL_NAME
         try:
@@ -546,8 +549,31 @@ class MainWindow(QMainWindow):
             names.insert(0, default)
         for name in names:
             self.model_picker.addItem(name, name)
-        index = self.model_picker.findData(default)
+        for remote in self.remote_models:  # Ollama's and the self-hosted server's
+            kind, _, model = remote.partition(":")
+            label = "Ollama" if kind == "ollama" else "your server"
+            self.model_picker.addItem(f"{model} ({label})", remote)
+        index = self.model_picker.findData(current if current else default)
+        if index < 0:
+            index = self.model_picker.findData(default)
         self.model_picker.setCurrentIndex(max(0, index))
+
+    def _models_changed(self, _result: int = 0) -> None:
+        self._refresh_models()
+        self.fetch_remote_models()
+
+    def fetch_remote_models(self) -> None:
+        """List Ollama's and the server's models in the background (when turned on)."""
+        engines = self.hearth.settings.engines
+        if not (engines.ollama.enabled or engines.server.enabled):
+            return
+        hearth = self.hearth
+
+        def done(names: list[str]) -> None:
+            self.remote_models = names
+            self._refresh_models()
+
+        run_in_background(lambda _p: hearth.remote_models(), done, self.show_notice)
 
     def _on_model_picked(self, _index: int) -> None:
         name = self.model_picker.currentData()

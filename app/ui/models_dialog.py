@@ -364,20 +364,7 @@ class ModelsDialog(QDialog):
         cancel = self.cancel_download
 
         def fetch(progress: Any) -> str:
-            from app.catalog.catalog import catalog_entry
-            from app.catalog.download import download
-
-            entry = catalog_entry(name, hearth.paths.config_dir / "catalog.toml")
-            path = download(
-                entry,
-                hearth.paths.models_dir,
-                mode=hearth.settings.network.mode,
-                progress=_throttled(progress),
-                cancel=cancel,
-                timeout_s=hearth.settings.network.request_timeout_s,
-            )
-            hearth.models.add(path, entry.name, sha256=entry.sha256)
-            return entry.name
+            return hearth.download_model(name, _throttled(progress), cancel).name
 
         self._start(f"Downloading {name}…")
         self.cancel_button.setEnabled(True)

@@ -63,6 +63,9 @@ class ModelWorker(QObject):
                 self.modelReady.emit(info.model, info.context_length, info.chat_template)
                 return
             self.modelLoading.emit(wanted)
+            if wanted.startswith(("ollama:", "server:")):
+                self._load_remote(wanted)
+                return
             if wanted == registry.default_name and not registry.default_prepared():
                 registry.ensure_default(lambda done, total: self.progress.emit(done, total))
             entry = registry.resolve(wanted)
@@ -80,6 +83,30 @@ class ModelWorker(QObject):
             )
         finally:
             self.busyChanged.emit(False)
+
+    def _load_remote(self, name: str) -> None:
+        """An Ollama or self-hosted server model: nothing to load here, only to connect."""
+        kind, _, model = name.partition(":")
+        settings = self._hearth.settings
+        self._close_engine()
+        engine: Engine
+        if kind == "ollama":
+            from app.engines.ollama_engine import OllamaEngine
+
+            engine = OllamaEngine(model, settings.engines.ollama.base_url)
+        else:
+            from app.engines.server_engine import open_server_engine
+
+            engine = open_server_engine(
+                settings,
+                model,
+                secrets=self._hearth.secrets,
+                on_request=self._hearth.lan_audit_tap(),
+            )
+        self._engine = engine
+        self._model_name = name
+        info = engine.info()
+        self.modelReady.emit(name, info.context_length, info.chat_template)
 
     @Slot(str, str, str)
     def send(self, conversation_id: str, text: str, route: str = "") -> None:

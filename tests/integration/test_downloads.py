@@ -140,6 +140,9 @@ def test_cli_download_registers_verify_detects_changes(
         assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["name"] == "tiny-test" and doc["sha256"] == hashlib.sha256(model_bytes).hexdigest()
+    (row,) = json.loads(hearth("audit", "--json").stdout)["requests"]  # it left the machine
+    assert row["provider"] == "model download" and row["host"] == "127.0.0.1"
+    assert row["model"] == "tiny-test" and row["outcome"].startswith("complete")
     ok = hearth("models", "verify", "tiny-test", "--json")
     assert ok.returncode == 0 and json.loads(ok.stdout)["ok"] is True
     path = Path(doc["path"])
@@ -157,10 +160,13 @@ def test_cli_download_refused_offline_and_bad_checksum_not_registered(
         offline = hearth("models", "download", "tiny-test")
         assert offline.returncode == 3 and "offline mode" in offline.stderr
         assert server.requests == []
+        assert json.loads(hearth("audit", "--json").stdout)["requests"] == []
         hearth("settings", "set", "network.mode", "lan")
         bad = hearth("models", "download", "tiny-test")
         assert bad.returncode == 1 and "discarded" in bad.stderr
         assert_no_traceback(bad)
+        (row,) = json.loads(hearth("audit", "--json").stdout)["requests"]
+        assert "discarded" in row["outcome"]
     models = json.loads(hearth("models", "list", "--json").stdout)["models"]
     assert all(m["name"] != "tiny-test" for m in models)
 

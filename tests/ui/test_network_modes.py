@@ -46,9 +46,7 @@ def test_the_app_opens_no_connection_in_any_mode(
             preview.close()
             window.send_button.click()
             qtbot.waitUntil(lambda: not window.busy, timeout=TIMEOUT_MS)
-            qtbot.waitUntil(
-                lambda: bool(window.chat_view.messages()[-1].meta), timeout=TIMEOUT_MS
-            )
+            qtbot.waitUntil(lambda: bool(window.chat_view.messages()[-1].meta), timeout=TIMEOUT_MS)
             audit = window.open_audit()
             qtbot.waitUntil(lambda: audit.loaded, timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
             audit.close()
@@ -57,3 +55,47 @@ def test_the_app_opens_no_connection_in_any_mode(
             hearth.close()
             enforce("offline")
     assert guard.attempts == [], (mode, guard.attempts)
+
+
+def test_ollama_models_are_offered_and_chat_in_the_window(
+    qtbot: QtBot, prepared_home: Path
+) -> None:
+    from tests.servers.ollama import ollama_server
+
+    with ollama_server() as server:
+        paths = Paths.from_env()
+        paths.ensure()
+        settings = load_settings(paths)
+        settings.set("engines.ollama.enabled", "true")
+        settings.set("engines.ollama.base_url", server.url)
+        save_settings(paths, settings)
+        hearth = Hearth()
+        window = MainWindow(hearth)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            picker = window.model_picker
+            qtbot.waitUntil(lambda: picker.findData("ollama:tiny:latest") >= 0, timeout=TIMEOUT_MS)
+            assert picker.itemText(picker.findData("ollama:tiny:latest")) == "tiny:latest (Ollama)"
+            qtbot.waitUntil(lambda: window.model_ready and not window.busy, timeout=TIMEOUT_MS)
+            picker.setCurrentIndex(picker.findData("ollama:tiny:latest"))
+            picker.activated.emit(picker.currentIndex())
+            qtbot.waitUntil(
+                lambda: window.model_ready and "ollama:tiny" in window.status_model.text(),
+                timeout=TIMEOUT_MS,
+            )
+            window.composer.setPlainText("Hello?")
+            window.send_button.click()
+            qtbot.waitUntil(
+                lambda: (
+                    not window.busy
+                    and bool(window.chat_view.messages())
+                    and bool(window.chat_view.messages()[-1].meta)
+                ),
+                timeout=TIMEOUT_MS,
+            )
+            reply = window.hearth.history.messages(window.conversation_id)[-1]  # type: ignore[arg-type]
+            assert reply.engine == "ollama" and reply.content.startswith("Hello from the loopback")
+        finally:
+            window.shutdown()
+            hearth.close()
