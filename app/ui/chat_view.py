@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
+from app.chat.routing import LOCAL_DEFAULT
 from app.ui.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from app.storage.history import MessageView
 
 STYLE = """
 <style>
@@ -35,6 +40,24 @@ WELCOME = """
 Ctrl+Shift+P shows what the privacy filter finds in your message.</p>
 </div>
 """
+
+
+def message_meta(m: MessageView) -> str:
+    if m.role != "assistant":
+        return ""
+    parts = [m.model or m.engine or ""]
+    if m.is_cloud:
+        cost = "price unknown" if m.cost_usd is None else f"${m.cost_usd:.4f}"
+        parts = [f"☁ Cloud reply · {m.engine} · {m.model} via {m.host} · {cost}"]
+    if m.completion_tokens:
+        parts.append(f"{m.completion_tokens} tokens")
+    if m.tokens_per_s:
+        parts.append(f"{m.tokens_per_s:.1f} tok/s")
+    if not m.complete:
+        parts.append(f"incomplete ({m.error})" if m.error else "incomplete")
+    if m.route and not m.is_cloud and m.route != LOCAL_DEFAULT:
+        parts.append(m.route)
+    return " · ".join(p for p in parts if p)
 
 
 @dataclass

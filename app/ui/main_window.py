@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPoint, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QMainWindow,
-    QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -26,39 +21,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog.default_model import DEFAULT_MODEL_NAME
-from app.chat.routing import LOCAL_DEFAULT, conversation_target, overflow_suggestion
+from app.chat.routing import overflow_suggestion
 from app.core import Hearth
 from app.errors import HearthError
 from app.ui.background import run_in_background, wait_for_background
-from app.ui.chat_view import ChatView, ShownMessage
+from app.ui.chat_view import ChatView, ShownMessage, message_meta
 from app.ui.cloud_flow import CloudFlow
 from app.ui.composer import Composer
+from app.ui.conversations import ConversationsMixin
+from app.ui.model_picker import ModelsMixin
 from app.ui.worker import ModelWorker
 
 if TYPE_CHECKING:
     from app.chat.session import TurnFinished, TurnStarted
     from app.privacy.redactor import Redactor
-    from app.storage.history import MessageView
     from app.ui.privacy_preview import PrivacyPreview
-
-
-def message_meta(m: MessageView) -> str:
-    if m.role != "assistant":
-        return ""
-    parts = [m.model or m.engine or ""]
-    if m.is_cloud:
-        cost = "price unknown" if m.cost_usd is None else f"${m.cost_usd:.4f}"
-        parts = [f"☁ Cloud reply · {m.engine} · {m.model} via {m.host} · {cost}"]
-    if m.completion_tokens:
-        parts.append(f"{m.completion_tokens} tokens")
-    if m.tokens_per_s:
-        parts.append(f"{m.tokens_per_s:.1f} tok/s")
-    if not m.complete:
-        parts.append(f"incomplete ({m.error})" if m.error else "incomplete")
-    if m.route and not m.is_cloud and m.route != LOCAL_DEFAULT:
-        parts.append(m.route)
-    return " · ".join(p for p in parts if p)
 
 
 NETWORK_MODES = [
@@ -68,7 +45,7 @@ NETWORK_MODES = [
 ]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ConversationsMixin, ModelsMixin, QMainWindow):
     requestLoad = Signal(str)  # noqa: N815 (Qt signal naming)
     requestSend = Signal(str, str, str)  # noqa: N815  conversation, text, route
     requestRegenerate = Signal(str)  # noqa: N815
@@ -330,40 +307,6 @@ class MainWindow(QMainWindow):
         tools.addAction("API keys…", self.open_keys)
         tools.addAction("Egress audit…", self.open_audit)
 
-    def open_keys(self) -> QDialog:
-        from app.ui.keys_dialog import KeysDialog
-
-        dialog = KeysDialog(self.hearth, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        self.cloud.fill_targets()
-        return dialog
-
-    def open_models(self) -> QDialog:
-        from app.ui.models_dialog import ModelsDialog
-
-        dialog = ModelsDialog(self.hearth, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(self._models_changed)
-        dialog.show()
-        return dialog
-
-    def open_dashboard(self) -> QDialog:
-        from app.ui.dashboard import Dashboard
-
-        dialog = Dashboard(self.hearth, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
-
-    def open_audit(self) -> QDialog:
-        from app.ui.audit_dialog import AuditDialog
-
-        dialog = AuditDialog(self.hearth, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
-
     def _start_worker(self) -> None:
         self.worker_thread = QThread(self)
         self.worker_thread.setObjectName("hearth-model-worker")
@@ -384,227 +327,6 @@ class MainWindow(QMainWindow):
         self.worker.busyChanged.connect(self._on_busy)
         self.worker.notice.connect(self.show_notice)
         self.worker_thread.start()
-
-    # -- hooks tests can replace (dialogs) -------------------------------------
-    def confirm(self, title: str, question: str) -> bool:
-        answer = QMessageBox.question(self, title, question)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def ask_text(self, title: str, label: str, value: str) -> str | None:
-        text, ok = QInputDialog.getText(self, title, label, text=value)
-        return text if ok else None
-
-    # -- conversations --------------------------------------------------------
-    def reload_conversations(self) -> None:
-        query = self.search_box.text().strip()
-        try:
-            convs = self.hearth.history.list_conversations()
-            if query:
-                hits = {h.conversation_id for h in self.hearth.history.search(query)}
-                convs = [c for c in convs if c.id in hits or query.lower() in c.title.lower()]
-        except HearthError as exc:
-            self.show_notice(exc.user_text())
-            return
-        self.conversation_list.blockSignals(True)
-        self.conversation_list.clear()
-        for conv in convs:
-            item = QListWidgetItem(conv.title)
-            item.setData(Qt.ItemDataRole.UserRole, conv.id)
-            item.setToolTip(f"{conv.title}\n{conv.updated_at:%Y-%m-%d %H:%M}")
-            self.conversation_list.addItem(item)
-            if conv.id == self.conversation_id:
-                self.conversation_list.setCurrentItem(item)
-        self.conversation_list.blockSignals(False)
-
-    def conversation_ids(self) -> list[str]:
-        return [
-            self.conversation_list.item(i).data(Qt.ItemDataRole.UserRole)
-            for i in range(self.conversation_list.count())
-        ]
-
-    @property
-    def generating(self) -> bool:
-        """A reply is streaming (as opposed to a model loading)."""
-        return self.busy and self.model_ready
-
-    def new_chat(self) -> None:
-        if self.generating:
-            return
-        self.conversation_id = None
-        self.conversation_list.clearSelection()
-        self.conversation_list.setCurrentRow(-1)
-        self.chat_view.set_messages([])
-        self.hide_notice()
-        self._show_chat_engine()
-        self.composer.setFocus()
-
-    def open_conversation(self, conversation_id: str) -> None:
-        try:
-            messages = self.hearth.history.messages(conversation_id)
-        except HearthError as exc:
-            self.show_notice(exc.user_text())
-            return
-        self.conversation_id = conversation_id
-        self.chat_view.set_messages(
-            [ShownMessage(m.role, m.content, message_meta(m), m.is_cloud) for m in messages]
-        )
-        self.hide_notice()
-        self._show_chat_engine()
-
-    def _on_conversation_selected(self, item: QListWidgetItem | None, _prev: object) -> None:
-        if item is None:
-            return
-        if self.generating:
-            self.show_notice("Wait for the reply to finish, or stop it, before switching chats.")
-            self.reload_conversations()
-            return
-        self.open_conversation(item.data(Qt.ItemDataRole.UserRole))
-
-    def _conversation_menu(self, pos: QPoint) -> None:
-        menu = QMenu(self)
-        menu.addAction("Default engine for this chat…", self.choose_default_engine)
-        menu.addAction("Rename…", self.rename_current)
-        menu.addAction("Delete…", self.delete_current)
-        menu.exec(self.conversation_list.mapToGlobal(pos))
-
-    def ask_choice(self, title: str, label: str, items: list[str]) -> str | None:
-        item, ok = QInputDialog.getItem(self, title, label, items, 0, False)
-        return item if ok else None
-
-    def default_target(self) -> str | None:
-        """The cloud target this conversation sends to by default (None: local)."""
-        if not self.conversation_id:
-            return None
-        try:
-            conv = self.hearth.history.get_conversation(self.conversation_id)
-        except HearthError:
-            return None
-        return conversation_target(conv.default_engine)
-
-    def choose_default_engine(self) -> None:
-        if not self.conversation_id:
-            return
-        target = self.cloud.target.currentText().strip()
-        local = "The local model (nothing leaves this computer)"
-        cloud = f"{target} in the cloud (asks for your approval every message)"
-        choice = self.ask_choice(
-            "Default engine", "New messages in this chat go to:", [local, cloud]
-        )
-        if choice is None:
-            return
-        try:
-            self.hearth.history.set_default_engine(
-                self.conversation_id, None if choice == local else f"cloud:{target}"
-            )
-        except HearthError as exc:
-            self.show_notice(exc.user_text())
-        self._show_chat_engine()
-
-    def _show_chat_engine(self) -> None:
-        target = self.default_target()
-        self.status_engine.setText(f"This chat: ☁ {target} (asks each time)" if target else "")
-
-    def rename_current(self) -> None:
-        if not self.conversation_id:
-            return
-        current = self.hearth.history.get_conversation(self.conversation_id).title
-        title = self.ask_text("Rename chat", "New name:", current)
-        if title is None:
-            return
-        try:
-            self.hearth.history.rename_conversation(self.conversation_id, title)
-        except HearthError as exc:
-            self.show_notice(exc.user_text())
-        self.reload_conversations()
-
-    def delete_current(self) -> None:
-        if not self.conversation_id or self.generating:
-            return
-        title = self.hearth.history.get_conversation(self.conversation_id).title
-        if not self.confirm("Delete chat", f"Delete “{title}” and all its messages?"):
-            return
-        try:
-            self.hearth.history.delete_conversation(self.conversation_id)
-        except HearthError as exc:
-            self.show_notice(exc.user_text())
-            return
-        self.new_chat()
-        self.reload_conversations()
-
-    def focus_search(self) -> None:
-        self.search_box.setFocus()
-        self.search_box.selectAll()
-
-    # -- models ---------------------------------------------------------------
-    def _refresh_models(self) -> None:
-        current = self.model_picker.currentData()
-        self.model_picker.clear()
-        default = self.hearth.settings.model.default or DEFAULT_MODEL_NAME
-        try:
-            names = [e.name for e in self.hearth.models.list()]
-        except HearthError as exc:
-            self.show_notice(exc.user_text())
-            names = []
-        if default not in names:
-            names.insert(0, default)
-        for name in names:
-            self.model_picker.addItem(name, name)
-        for remote in self.remote_models:  # Ollama's and the self-hosted server's
-            kind, _, model = remote.partition(":")
-            label = "Ollama" if kind == "ollama" else "your server"
-            self.model_picker.addItem(f"{model} ({label})", remote)
-        index = self.model_picker.findData(current if current else default)
-        if index < 0:
-            index = self.model_picker.findData(default)
-        self.model_picker.setCurrentIndex(max(0, index))
-
-    def _models_changed(self, _result: int = 0) -> None:
-        self._refresh_models()
-        self.fetch_remote_models()
-
-    def fetch_remote_models(self) -> None:
-        """List Ollama's and the server's models in the background (when turned on)."""
-        engines = self.hearth.settings.engines
-        if not (engines.ollama.enabled or engines.server.enabled):
-            return
-        hearth = self.hearth
-
-        def done(names: list[str]) -> None:
-            self.remote_models = names
-            self._refresh_models()
-
-        run_in_background(lambda _p: hearth.remote_models(), done, self.show_notice)
-
-    def _on_model_picked(self, _index: int) -> None:
-        name = self.model_picker.currentData()
-        if name and not self.busy:
-            self._set_ready(False)
-            self.requestLoad.emit(name)
-
-    def _on_progress(self, done: int, total: int) -> None:
-        self.banner.show()
-        self.banner_label.setText(
-            "First run: preparing the embedded default model (about 250 MB, offline)…"
-        )
-        self.banner_progress.setRange(0, 1000)
-        self.banner_progress.setValue(int(done * 1000 / total) if total else 0)
-
-    def _on_model_loading(self, name: str) -> None:
-        self.banner.show()
-        self.banner_label.setText(f"Loading {name}…")
-        self.banner_progress.setRange(0, 0)
-        self.status_model.setText(f"Loading {name}…")
-
-    def _on_model_ready(self, name: str, n_ctx: int, template: bool) -> None:
-        self.banner.hide()
-        fmt = "chat template" if template else "plain transcript prompt"
-        self.status_model.setText(f"{name} · {n_ctx} ctx · {fmt}")
-        self.n_ctx = n_ctx
-        self._refresh_models()
-        index = self.model_picker.findData(name)
-        if index >= 0:
-            self.model_picker.setCurrentIndex(index)
-        self._set_ready(True)
 
     # -- turns ----------------------------------------------------------------
     def send_current(self) -> None:

@@ -132,9 +132,11 @@ class ModelWorker(QObject):
         self.busyChanged.emit(True)
         service = self._hearth.chat_service(self._engine)
         self._stream(
-            lambda: service.send(conversation_id, text, route=route)
-            if text is not None
-            else service.regenerate(conversation_id)
+            lambda: (
+                service.send(conversation_id, text, route=route)
+                if text is not None
+                else service.regenerate(conversation_id)
+            )
         )
 
     def _stream(self, start: Callable[[], Iterator[TurnEvent]]) -> None:
