@@ -42,20 +42,21 @@ class CloudRig:
         return f"{self.provider}:{model}"
 
 
-@pytest.fixture(params=["openai", "anthropic"])
+@pytest.fixture(params=["openai", "anthropic", "google"])
 def rig(
     request: pytest.FixtureRequest, redactor: Redactor, hearth_home: Path
 ) -> Iterator[CloudRig]:
-    kind = request.param
+    provider = request.param
+    kind = "anthropic" if provider == "anthropic" else "openai"  # Gemini: OpenAI-compatible
     with cloud_server(kind, expected_key=KEY) as server:
         paths = Paths.from_env()
         paths.ensure()
         settings = load_settings(paths)
-        settings.set(f"providers.{kind}.base_url", server.base_url)
+        settings.set(f"providers.{provider}.base_url", server.base_url)
         settings.set("network.request_timeout_s", "1.5")
         settings.set("model.max_tokens", "100")
         history = History(paths.database_file)
-        secrets = MemorySecrets({kind: KEY})
+        secrets = MemorySecrets({provider: KEY})
         mode = ["cloud"]
         service = CloudService(
             history,
@@ -66,6 +67,6 @@ def rig(
             network_mode=lambda: mode[0],  # type: ignore[arg-type]
         )
         try:
-            yield CloudRig(service, history, server, secrets, mode, kind)
+            yield CloudRig(service, history, server, secrets, mode, provider)
         finally:
             history.close()

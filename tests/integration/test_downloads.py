@@ -176,3 +176,41 @@ def test_unsupported_architecture_is_refused(tmp_path: Path) -> None:
     proc = hearth("models", "add", str(weird))
     assert proc.returncode == 1 and "does not support" in proc.stderr
     assert_no_traceback(proc)
+
+
+def test_a_full_disk_deletes_the_partial_file_and_registers_nothing(
+    tmp_path: Path, model_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up after 1 MB: the error says so and the space is given back."""
+    import errno
+
+    real_open = Path.open
+
+    class FullDisk:
+        def __init__(self, handle: object) -> None:
+            self.handle = handle
+            self.written = 0
+
+        def write(self, data: bytes) -> int:
+            if self.written + len(data) > 1_000_000:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.written += len(data)
+            return self.handle.write(data)  # type: ignore[attr-defined,no-any-return]
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()  # type: ignore[attr-defined]
+
+    def fake_open(self: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
+        handle = real_open(self, mode, *args, **kwargs)  # type: ignore[arg-type]
+        writing = self.suffix == ".part" and "r" not in mode
+        return FullDisk(handle) if writing else handle
+
+    monkeypatch.setattr(Path, "open", fake_open)
+    with file_server(model_bytes) as server:
+        entry = entry_for(server.url(), model_bytes)
+        with pytest.raises(ModelError, match="disk is full"):
+            download(entry, tmp_path, mode="lan")
+    assert not partial_path(tmp_path, entry).exists() and not (tmp_path / "tiny.gguf").exists()

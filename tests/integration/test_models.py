@@ -77,3 +77,30 @@ def test_add_registers_a_local_gguf_and_refuses_bad_names(
     with pytest.raises(NotFoundError):
         registry.get("my-gemma")
     history.close()
+
+
+@pytest.mark.model
+def test_a_model_that_will_not_fit_is_refused_before_loading(
+    prepared_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.catalog.hardware as hardware
+    from app.core import Hearth
+
+    def tiny_machine() -> hardware.Hardware:
+        return hardware.Hardware(200 << 20, 100 << 20, "test", [], False)  # 100 MB free
+
+    monkeypatch.setattr(hardware, "detect", tiny_machine)
+    hearth = Hearth()
+    entry = hearth.models.ensure_default()
+    with pytest.raises(ModelError, match="won't fit") as caught:
+        hearth.load_engine(entry)
+    assert "GB" in caught.value.message
+    # Tight: loaded, with a warning the front end shows.
+    need = hearth.plan_load(entry)[2].estimate.total
+    roomy = hardware.Hardware(need * 2, int(need * 1.1), "test", [], False)  # 91 % used: tight
+    monkeypatch.setattr(hardware, "detect", lambda: roomy)
+    warnings: list[str] = []
+    engine = hearth.load_engine(entry, warn=warnings.append)
+    engine.close()
+    hearth.close()
+    assert warnings and "tight fit" in warnings[0]
