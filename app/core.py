@@ -190,21 +190,14 @@ class Hearth:
 
     def plan_load(self, entry: ModelEntry) -> tuple[int, int, Fit]:
         """(n_ctx, n_gpu_layers, fit) for loading ``entry`` on this computer."""
-        from app.catalog.fit import fit, gpu_layers_setting, shape_of
+        from app.catalog.fit import fit, gpu_layers_setting, shape_from_info
         from app.catalog.gguf_info import inspect_gguf
         from app.catalog.hardware import detect
 
         cfg = self.settings.model
         n_ctx = min(cfg.n_ctx, entry.context_length) if entry.context_length else cfg.n_ctx
         info = inspect_gguf(entry.path)
-        shape = shape_of(
-            weights_bytes=info.size_bytes,
-            layers=info.layers,
-            embedding=info.embedding,
-            heads=info.heads,
-            kv_heads=info.kv_heads,
-            head_dim=info.head_dim,
-        )
+        shape = shape_from_info(info)
         verdict = fit(shape, n_ctx, detect())
         wanted = entry.gpu_layers or cfg.gpu_layers
         return n_ctx, gpu_layers_setting(wanted, verdict.gpu_layers), verdict

@@ -101,7 +101,7 @@ def _add(hearth: Hearth, args: argparse.Namespace) -> int:
 
 
 def _info(hearth: Hearth, args: argparse.Namespace) -> int:
-    from app.catalog.fit import shape_of
+    from app.catalog.fit import shape_from_info
     from app.catalog.gguf_info import inspect_gguf
     from app.catalog.hardware import detect
 
@@ -113,14 +113,7 @@ def _info(hearth: Hearth, args: argparse.Namespace) -> int:
     doc = entry.to_json()
     if entry.path.is_file():
         info = inspect_gguf(entry.path)
-        shape = shape_of(
-            weights_bytes=info.size_bytes,
-            layers=info.layers,
-            embedding=info.embedding,
-            heads=info.heads,
-            kv_heads=info.kv_heads,
-            head_dim=info.head_dim,
-        )
+        shape = shape_from_info(info)
         n_ctx = min(hearth.settings.model.n_ctx, info.context_length or 1 << 30)
         doc["fit"] = _fit_doc(hearth, shape, n_ctx, detect())
     if args.json:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from app.catalog.gguf_info import GGUFInfo
 from app.catalog.hardware import Hardware
 
 GB = 1024**3
@@ -64,6 +65,18 @@ def shape_of(
     n_heads = heads or 32
     dim = head_dim or ((embedding // n_heads) if embedding else 128)
     return ModelShape(weights_bytes, n_layers, kv_heads or n_heads, dim)
+
+
+def shape_from_info(info: GGUFInfo) -> ModelShape:
+    """The shape of a model file from its GGUF metadata."""
+    return shape_of(
+        weights_bytes=info.size_bytes,
+        layers=info.layers,
+        embedding=info.embedding,
+        heads=info.heads,
+        kv_heads=info.kv_heads,
+        head_dim=info.head_dim,
+    )
 
 
 def estimate(shape: ModelShape, n_ctx: int) -> MemoryEstimate:

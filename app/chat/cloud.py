@@ -362,29 +362,22 @@ def make_engine(
     plan: CloudPlan, key: str | None, tap: Callable[[SentRequest], None], timeout_s: float
 ) -> Engine:
     provider = plan.provider
+    kwargs: dict[str, Any] = {
+        "model": plan.model,
+        "base_url": provider.base_url,
+        "api_key": key,
+        "engine_name": provider.name,
+        "label": provider.label,
+        "timeout_s": timeout_s,
+        "on_request": tap,
+    }
     if provider.kind == "anthropic":
         from app.engines.anthropic_engine import AnthropicEngine
 
-        return AnthropicEngine(
-            model=plan.model,
-            base_url=provider.base_url,
-            api_key=key,
-            engine_name=provider.name,
-            label=provider.label,
-            timeout_s=timeout_s,
-            on_request=tap,
-        )
+        return AnthropicEngine(**kwargs)
     from app.engines.openai_compat import OpenAICompatEngine
 
-    return OpenAICompatEngine(
-        model=plan.model,
-        base_url=provider.base_url,
-        api_key=key,
-        engine_name=provider.name,
-        label=provider.label,
-        timeout_s=timeout_s,
-        on_request=tap,
-    )
+    return OpenAICompatEngine(**kwargs)
 
 
 __all__ = ["KNOWN_PROVIDERS", "CloudPlan", "CloudService", "Consent", "Provider", "consent_to"]

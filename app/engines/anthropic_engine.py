@@ -7,26 +7,22 @@ temperature is sent: current Claude models choose their own.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from app.engines.base import ChatMessage, Delta, EngineInfo, GenerationOptions, Timings, Usage
+from app.engines.base import ChatMessage, Delta, GenerationOptions, Timings, Usage
 from app.engines.remote import (
     READ_TIMEOUT_S,
-    RemoteEngineError,
+    RemoteEngine,
     RequestTap,
-    api_error,
-    estimate_tokens,
-    host_of,
     http_client,
 )
 
 DEFAULT_CONTEXT = 200_000
 
 
-class AnthropicEngine:
+class AnthropicEngine(RemoteEngine):
     def __init__(
         self,
         *,
@@ -41,34 +37,20 @@ class AnthropicEngine:
     ) -> None:
         import anthropic
 
-        self.model = model
-        self.base_url = base_url
-        self.engine_name = engine_name
-        self.label = label
-        self.host = host_of(base_url)
-        self._key = api_key
-        self._context = context_length
-        self._cancel = threading.Event()
+        super().__init__(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            engine_name=engine_name,
+            label=label,
+            context_length=context_length,
+        )
         self._client = anthropic.Anthropic(
             api_key=api_key or "no-key",
             base_url=base_url,
             max_retries=0,
             http_client=http_client(on_request, timeout_s),
         )
-
-    def info(self) -> EngineInfo:
-        return EngineInfo(
-            self.engine_name, self.model, self._context, True, {"base_url": self.base_url}
-        )
-
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
-
-    def prompt_tokens(self, messages: list[ChatMessage]) -> int:
-        return sum(self.count_tokens(m.content) + 4 for m in messages)
-
-    def cancel(self) -> None:
-        self._cancel.set()
 
     def stream(self, messages: list[ChatMessage], options: GenerationOptions) -> Iterator[Delta]:
         self._cancel.clear()
@@ -109,17 +91,12 @@ class AnthropicEngine:
         except GeneratorExit:
             raise
         except Exception as exc:
-            raise api_error(
-                exc, self.label, self.host, self._key, started=first is not None
-            ) from None
+            raise self._error(exc, started=first is not None) from None
         finally:
             if response is not None:
                 response.close()
         if not finished and not stopped:
-            raise RemoteEngineError(
-                f"The reply from {self.host} ended before it was complete; "
-                "the partial reply was kept."
-            )
+            raise self._incomplete()
         end = time.perf_counter()
         gen = end - (first or end)
         yield Delta(

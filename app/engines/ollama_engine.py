@@ -7,16 +7,15 @@ usage stored with each reply is Ollama's own count.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from app.engines.base import ChatMessage, Delta, EngineInfo, GenerationOptions, Timings, Usage
+from app.engines.base import ChatMessage, Delta, GenerationOptions, Timings, Usage
+from app.engines.remote import RemoteEngine
 from app.errors import EngineError
 
 DEFAULT_URL = "http://127.0.0.1:11434"
-CHARS_PER_TOKEN = 4
 
 
 def _error(exc: Exception, url: str) -> EngineError:
@@ -35,9 +34,7 @@ def _error(exc: Exception, url: str) -> EngineError:
     return EngineError(f"Ollama failed: {type(exc).__name__}.")
 
 
-class OllamaEngine:
-    engine_name = "ollama"
-
+class OllamaEngine(RemoteEngine):
     def __init__(self, model: str, base_url: str = DEFAULT_URL, timeout_s: float = 120) -> None:
         import ollama
 
@@ -46,10 +43,15 @@ class OllamaEngine:
                 "Name the Ollama model to use (for example --model llama3.2).",
                 hint="'hearth models list' shows the models your Ollama server has.",
             )
-        self.model = model
-        self.base_url = base_url
+        super().__init__(
+            model=model,
+            base_url=base_url,
+            api_key=None,
+            engine_name="ollama",
+            label="Ollama",
+            context_length=4096,
+        )
         self._client = ollama.Client(host=base_url, timeout=timeout_s)
-        self._cancel = threading.Event()
         self._context = self._context_length()
 
     def _context_length(self) -> int:
@@ -68,21 +70,6 @@ class OllamaEngine:
             return [m.model or "" for m in self._client.list().models]
         except Exception as exc:
             raise _error(exc, self.base_url) from None
-
-    # -- Engine protocol ------------------------------------------------------
-    def info(self) -> EngineInfo:
-        return EngineInfo(
-            self.engine_name, self.model, self._context, True, {"base_url": self.base_url}
-        )
-
-    def count_tokens(self, text: str) -> int:
-        return max(1, len(text) // CHARS_PER_TOKEN) if text else 0
-
-    def prompt_tokens(self, messages: list[ChatMessage]) -> int:
-        return sum(self.count_tokens(m.content) + 4 for m in messages)
-
-    def cancel(self) -> None:
-        self._cancel.set()
 
     def stream(self, messages: list[ChatMessage], options: GenerationOptions) -> Iterator[Delta]:
         self._cancel.clear()

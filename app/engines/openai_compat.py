@@ -9,26 +9,23 @@ consent again for a cloud provider.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from app.engines.base import ChatMessage, Delta, EngineInfo, GenerationOptions, Timings, Usage
+from app.engines.base import ChatMessage, Delta, GenerationOptions, Timings, Usage
 from app.engines.remote import (
     READ_TIMEOUT_S,
+    RemoteEngine,
     RemoteEngineError,
     RequestTap,
-    api_error,
-    estimate_tokens,
-    host_of,
     http_client,
 )
 
 DEFAULT_CONTEXT = 128_000  # cloud models; self-hosted servers report or are told theirs
 
 
-class OpenAICompatEngine:
+class OpenAICompatEngine(RemoteEngine):
     def __init__(
         self,
         *,
@@ -43,14 +40,14 @@ class OpenAICompatEngine:
     ) -> None:
         import openai
 
-        self.model = model
-        self.base_url = base_url
-        self.engine_name = engine_name
-        self.label = label
-        self.host = host_of(base_url)
-        self._key = api_key
-        self._context = context_length
-        self._cancel = threading.Event()
+        super().__init__(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            engine_name=engine_name,
+            label=label,
+            context_length=context_length,
+        )
         self._client = openai.OpenAI(
             # Self-hosted servers often need no key; the SDK insists on some value.
             api_key=api_key or "no-key",
@@ -68,7 +65,7 @@ class OpenAICompatEngine:
         except RemoteEngineError:
             raise
         except Exception as exc:
-            raise api_error(exc, self.label, self.host, self._key) from None
+            raise self._error(exc) from None
 
     def _check_content_type(self, response: Any) -> None:
         """A web page where the API should be: a wrong base URL, or a proxy's login page."""
@@ -80,21 +77,6 @@ class OpenAICompatEngine:
                 "not an OpenAI-compatible API.",
                 hint=f"Check the base URL ({self.base_url}); it usually ends in /v1.",
             )
-
-    # -- Engine protocol ------------------------------------------------------
-    def info(self) -> EngineInfo:
-        return EngineInfo(
-            self.engine_name, self.model, self._context, True, {"base_url": self.base_url}
-        )
-
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
-
-    def prompt_tokens(self, messages: list[ChatMessage]) -> int:
-        return sum(self.count_tokens(m.content) + 4 for m in messages)
-
-    def cancel(self) -> None:
-        self._cancel.set()
 
     def stream(self, messages: list[ChatMessage], options: GenerationOptions) -> Iterator[Delta]:
         self._cancel.clear()
@@ -137,17 +119,12 @@ class OpenAICompatEngine:
         except (GeneratorExit, RemoteEngineError):
             raise
         except Exception as exc:
-            raise api_error(
-                exc, self.label, self.host, self._key, started=first is not None
-            ) from None
+            raise self._error(exc, started=first is not None) from None
         finally:
             if response is not None:
                 response.close()
         if not finished and not stopped:
-            raise RemoteEngineError(
-                f"The reply from {self.host} ended before it was complete; "
-                "the partial reply was kept."
-            )
+            raise self._incomplete()
         end = time.perf_counter()
         prompt_n = int(getattr(usage, "prompt_tokens", 0) or 0)
         out_n = int(getattr(usage, "completion_tokens", 0) or 0) or pieces

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.engines.base import ChatMessage, EngineInfo
 from app.errors import EngineError
 
 CHARS_PER_TOKEN = 4  # an estimate where the server offers no tokenizer
@@ -168,3 +169,50 @@ def api_error(
     if module in ("httpx", "httpx2", "httpcore", "h11"):
         return RemoteEngineError(f"The connection to {host} broke off mid-reply.")
     return RemoteEngineError(f"{label} failed ({name}).")
+
+
+class RemoteEngine:
+    """What the HTTP engines share: identity, estimated token counts, and the cancel flag."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str,
+        api_key: str | None,
+        engine_name: str,
+        label: str,
+        context_length: int,
+    ) -> None:
+        import threading
+
+        self.model = model
+        self.base_url = base_url
+        self.engine_name = engine_name
+        self.label = label
+        self.host = host_of(base_url)
+        self._key = api_key
+        self._context = context_length
+        self._cancel = threading.Event()
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            self.engine_name, self.model, self._context, True, {"base_url": self.base_url}
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def prompt_tokens(self, messages: list[ChatMessage]) -> int:
+        return sum(self.count_tokens(m.content) + 4 for m in messages)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _error(self, exc: BaseException, *, started: bool = False) -> EngineError:
+        return api_error(exc, self.label, self.host, self._key, started=started)
+
+    def _incomplete(self) -> RemoteEngineError:
+        return RemoteEngineError(
+            f"The reply from {self.host} ended before it was complete; the partial reply was kept."
+        )

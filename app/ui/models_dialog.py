@@ -51,7 +51,7 @@ def _fit_doc(shape: Any, n_ctx: int, hw: Any) -> dict[str, Any]:
 def overview(hearth: Hearth) -> _Overview:
     """Collect what the page shows (runs in the background)."""
     from app.catalog.catalog import load_catalog
-    from app.catalog.fit import ModelShape, shape_of
+    from app.catalog.fit import ModelShape, shape_from_info
     from app.catalog.gguf_info import inspect_gguf
     from app.catalog.hardware import detect
     from app.errors import HearthError
@@ -63,14 +63,7 @@ def overview(hearth: Hearth) -> _Overview:
         doc = None
         try:
             info = inspect_gguf(entry.path)
-            shape = shape_of(
-                weights_bytes=info.size_bytes,
-                layers=info.layers,
-                embedding=info.embedding,
-                heads=info.heads,
-                kv_heads=info.kv_heads,
-                head_dim=info.head_dim,
-            )
+            shape = shape_from_info(info)
             doc = _fit_doc(shape, min(n_ctx, info.context_length or n_ctx), hw)
         except HearthError as exc:
             doc = {"verdict": "unreadable", "device": "", "reason": exc.message}

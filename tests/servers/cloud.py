@@ -18,13 +18,14 @@ events.  ``fault`` makes the server misbehave the way real APIs do:
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers import running
 
 PIECE = 3
 
@@ -288,12 +289,5 @@ class CloudServer(ThreadingHTTPServer):
 
 @contextmanager
 def cloud_server(kind: str, expected_key: str | None = None) -> Iterator[CloudServer]:
-    server = CloudServer(kind, expected_key)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(CloudServer(kind, expected_key)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers import running
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -82,12 +83,5 @@ class FileServer(ThreadingHTTPServer):
 
 @contextmanager
 def file_server(data: bytes) -> Iterator[FileServer]:
-    server = FileServer(data)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(FileServer(data)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

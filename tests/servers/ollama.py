@@ -8,12 +8,13 @@ line with ``message.content``, then a final ``done: true`` object carrying
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers import running
 
 MODELS = {"tiny:latest": "Hello from the loopback Ollama server, word by word."}
 
@@ -131,12 +132,5 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def ollama_server() -> Iterator[_Server]:
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(_Server()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
