@@ -18,6 +18,7 @@ from app.ui.consent_dialog import ConsentDialog
 
 if TYPE_CHECKING:
     from app.chat.cloud import CloudPlan
+    from app.privacy.redactor import Entity
     from app.ui.main_window import MainWindow
 
 
@@ -41,6 +42,8 @@ class CloudFlow(QObject):
         self.planning = False
         self.sending = False  # an approved message is on its way
         self._local_route: tuple[str, str] | None = None  # (text, reason) after a refusal
+        # (text, entities) from the privacy preview: the user's corrections for that text
+        self.corrections: tuple[str, list[Entity]] | None = None
         self.target = QComboBox()
         self.target.setEditable(True)
         self.target.setAccessibleName("Cloud model for Ask cloud")
@@ -107,6 +110,9 @@ class CloudFlow(QObject):
         target = self.target.currentText().strip()
         conversation_id = w.conversation_id
         hearth = w.hearth
+        entities = None
+        if self.corrections is not None and text is not None and self.corrections[0] == text:
+            entities = self.corrections[1]
         self.planning = True
         w.hide_notice()
         w.status_stats.setText("Preparing the cloud request (privacy filter)…")
@@ -115,7 +121,9 @@ class CloudFlow(QObject):
             from app.chat.routing import LOCAL_SENSITIVE
 
             cloud = hearth.cloud()
-            made = cloud.plan(conversation_id, text, target, include_context=include_context)
+            made = cloud.plan(
+                conversation_id, text, target, include_context=include_context, entities=entities
+            )
             if made.sensitive and text is not None:
                 kinds = ", ".join(sorted(made.sensitive))
                 self._local_route = (text, LOCAL_SENSITIVE.format(kinds=kinds))
@@ -170,6 +178,7 @@ class CloudFlow(QObject):
                 msgs.pop()
             w.chat_view.set_messages(msgs)
         self.sending = True
+        self.corrections = None  # they were for this message only
         w._on_busy(True)
         self.requestCloud.emit(plan, consent_to(plan))
 

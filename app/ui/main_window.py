@@ -158,9 +158,15 @@ class MainWindow(ConversationsMixin, ModelsMixin, QMainWindow):
                 self.show_notice(exc.user_text())
         dialog = PrivacyPreview(text, self.redactor(), self, vault=vault)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: self._keep_corrections(dialog))
         dialog.show()
         self.last_preview = dialog
         return dialog
+
+    def _keep_corrections(self, dialog: PrivacyPreview) -> None:
+        """The user's corrections apply to this message's cloud send (Ask cloud…)."""
+        if dialog.analysis_done and dialog.error is None:
+            self.cloud.corrections = (dialog.text, dialog.final_entities())
 
     # -- construction ---------------------------------------------------------
     def _build(self) -> None:

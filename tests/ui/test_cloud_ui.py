@@ -203,3 +203,38 @@ def test_a_chat_with_a_cloud_default_asks_consent_on_enter(
     assert len(server.chats) == 1
     window.cloud.dialog.reject()  # type: ignore[union-attr]
     assert window.composer.toPlainText() == "A follow-up question."  # kept
+
+
+def test_privacy_preview_corrections_and_earlier_turns_reach_the_payload(
+    qtbot: QtBot, window: MainWindow, server: CloudServer
+) -> None:
+    from PySide6.QtCore import Qt
+
+    first = ask(qtbot, window, "Book a table for Bob Stone on Friday.")
+    first.send_button.click()
+    qtbot.waitUntil(lambda: not window.busy and len(server.chats) == 1, timeout=TIMEOUT_MS)
+    # The preview: the user un-redacts the person (a public figure, say) for this message.
+    window.composer.setPlainText(MESSAGE)
+    preview = window.open_privacy_preview()
+    assert preview is not None
+    qtbot.waitUntil(lambda: preview.analysis_done, timeout=TIMEOUT_MS)
+    types = [preview.table.item(r, 1).text() for r in range(preview.table.rowCount())]
+    preview.table.item(types.index("PERSON"), 0).setCheckState(Qt.CheckState.Unchecked)
+    preview.close()
+    dialog = ask(qtbot, window, MESSAGE)
+    payload = dialog.payload.toPlainText()
+    assert "Alice Johnson" in payload and "<EMAIL_ADDRESS_1>" in payload
+    assert "PERSON" not in dialog.redacted.text()
+    assert "Bob Stone" not in payload and "Book a table" not in payload  # only this message
+    # Include earlier turns: re-planned in the background, still redacted.
+    dialog.include_context.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.plan.include_context and dialog.send_button.isEnabled(),
+                    timeout=TIMEOUT_MS)  # fmt: skip
+    payload = dialog.payload.toPlainText()
+    assert "Book a table for <PERSON_1>" in payload and "Bob Stone" not in payload
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: not window.busy and len(server.chats) == 2, timeout=TIMEOUT_MS)
+    sent = server.chats[1].json["messages"]
+    assert sum(1 for m in sent if m["role"] == "user") == 2
+    assert "Alice Johnson" in sent[-1]["content"]  # the user's choice, for this message
+    assert window.cloud.corrections is None  # used up
