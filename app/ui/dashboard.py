@@ -6,6 +6,7 @@ Charts are drawn with matplotlib (its Qt canvas); the numbers come from
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,8 @@ def _spin(value: float, top: float, decimals: int = 2, suffix: str = "") -> QDou
 class Dashboard(QDialog):
     def __init__(self, hearth: Hearth, parent: object = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
+        # matplotlib's font cache lives with Hearth's data (portable installs, tests).
+        os.environ.setdefault("MPLCONFIGDIR", str(hearth.paths.data_dir / "matplotlib"))
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
