@@ -215,3 +215,28 @@ def test_stop_keeps_the_partial_cloud_reply(rig: CloudRig) -> None:
     assert 3 <= got <= 5
     (row,) = EgressLog(rig.history).rows()
     assert row.outcome == "stopped"
+
+
+def test_outside_a_consent_the_socket_guard_refuses_a_cloud_host() -> None:
+    """Even code that skipped the consent flow cannot reach a cloud host in cloud mode."""
+    from app.engines.base import ChatMessage, GenerationOptions
+    from app.engines.openai_compat import OpenAICompatEngine
+    from app.privacy.network import enforce
+    from app.privacy.offline import ConnectionGuard
+
+    policy = enforce("cloud")
+    try:
+        engine = OpenAICompatEngine(model="m", base_url="http://api.example.test/v1",
+                                    api_key=KEY, timeout_s=2)  # fmt: skip
+        with ConnectionGuard(allow=lambda host, port: True) as seen:
+            with pytest.raises(HearthError, match=r"network mode blocks api\.example\.test"):
+                list(engine.stream([ChatMessage("user", "hi")], GenerationOptions(max_tokens=4)))
+            # Inside a consent the guard lets it through (the name then fails to resolve here).
+            with policy.consented("api.example.test"), pytest.raises(HearthError) as caught:
+                list(engine.stream([ChatMessage("user", "hi")], GenerationOptions(max_tokens=4)))
+        engine.close()
+        assert "network mode blocks" not in caught.value.message
+        assert KEY not in caught.value.user_text()
+        assert any(a.host == "api.example.test" for a in seen.attempts)
+    finally:
+        enforce("offline")
