@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from app.catalog.catalog import CatalogEntry
 from app.errors import HearthError, ModelError, PolicyError
+from app.privacy.offline import refused_by_policy
 
 Progress = Callable[[int, int], None]
 CHUNK = 1 << 20
@@ -154,9 +155,7 @@ def _fetch(
                     hint="Run the download again to resume.",
                 ) from None
             except httpx.TransportError as exc:
-                if isinstance(exc.__context__, ConnectionRefusedError) and "policy" in str(
-                    exc.__context__
-                ):
+                if refused_by_policy(exc):
                     raise PolicyError(f"The network mode blocks {host}.") from None
                 raise ModelError(
                     f"The connection to {host} dropped at {_mb(have)} of "

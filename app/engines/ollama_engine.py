@@ -14,6 +14,7 @@ from typing import Any
 from app.engines.base import ChatMessage, Delta, GenerationOptions, Timings, Usage
 from app.engines.remote import RemoteEngine
 from app.errors import EngineError
+from app.privacy.offline import refused_by_policy
 
 DEFAULT_URL = "http://127.0.0.1:11434"
 
@@ -134,17 +135,10 @@ def ollama_status(base_url: str, timeout_s: float = 3.0) -> dict[str, Any]:
     except ollama.ResponseError as exc:
         doc["status"] = f"error ({exc.status_code}: {exc.error})"
     except (httpx.HTTPError, OSError) as exc:
-        chain: list[BaseException] = []
-        seen: BaseException | None = exc
-        while seen is not None and len(chain) < 10:
-            chain.append(seen)
-            seen = seen.__cause__ or seen.__context__
-        if any("network policy" in str(e) for e in chain):
+        if refused_by_policy(exc):
             doc["status"] = "blocked by the network mode"
-        elif any(isinstance(e, httpx.TimeoutException) for e in chain):
-            doc["status"] = "unreachable"
-        elif any(isinstance(e, ConnectionError | httpx.ConnectError) for e in chain):
-            doc["status"] = "not running"
+        elif isinstance(exc, ConnectionError | httpx.ConnectError):
+            doc["status"] = "not running"  # nothing listens there (the client's own error)
         else:
             doc["status"] = "unreachable"
     finally:

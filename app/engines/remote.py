@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from app.engines.base import ChatMessage, EngineInfo
 from app.errors import EngineError
+from app.privacy.offline import refused_by_policy
 
 CHARS_PER_TOKEN = 4  # an estimate where the server offers no tokenizer
 CONNECT_TIMEOUT_S = 10.0
@@ -102,17 +103,6 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
-def _blocked_by_policy(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, ConnectionRefusedError) and "network policy" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def api_error(
     exc: BaseException, label: str, host: str, secret: str | None, *, started: bool = False
 ) -> EngineError:
@@ -153,7 +143,7 @@ def api_error(
         return RemoteEngineError(f"{label} refused the request (HTTP {status}){detail}")
     if "Timeout" in name:
         return RemoteEngineError(f"{label} at {host} did not answer in time.")
-    if _blocked_by_policy(exc):
+    if refused_by_policy(exc):
         return RemoteEngineError(
             f"Hearth's network mode blocks {host}; nothing was sent.",
             hint="Change the network mode if you meant to use it.",

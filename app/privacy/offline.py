@@ -51,6 +51,25 @@ class Attempt:
     allowed: bool
 
 
+class PolicyRefusedError(ConnectionRefusedError):
+    """A connection Hearth's network policy refused (no packet was sent)."""
+
+
+def refused_by_policy(exc: BaseException) -> bool:
+    """Whether ``exc``, or an exception it was raised from, is the guard's refusal.
+
+    Client libraries wrap the socket error, so the cause/context chain is walked.
+    """
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, PolicyRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @dataclass
 class ConnectionGuard:
     """Refuses outbound connections that ``allow(host, port)`` rejects.
@@ -70,7 +89,7 @@ class ConnectionGuard:
         if len(self.attempts) < 10_000:  # a record for tests and audits, bounded
             self.attempts.append(Attempt(host, port, ok))
         if not ok:
-            raise ConnectionRefusedError(f"Hearth's network policy blocks {host}")
+            raise PolicyRefusedError(f"Hearth's network policy blocks {host}")
 
     def __enter__(self) -> ConnectionGuard:
         _install()
