@@ -190,12 +190,12 @@ class Hearth:
 
     def plan_load(self, entry: ModelEntry) -> tuple[int, int, Fit]:
         """(n_ctx, n_gpu_layers, fit) for loading ``entry`` on this computer."""
-        from app.catalog.fit import fit, gpu_layers_setting, shape_from_info
+        from app.catalog.fit import context_for, fit, gpu_layers_setting, shape_from_info
         from app.catalog.gguf_info import inspect_gguf
         from app.catalog.hardware import detect
 
         cfg = self.settings.model
-        n_ctx = min(cfg.n_ctx, entry.context_length) if entry.context_length else cfg.n_ctx
+        n_ctx = context_for(cfg.n_ctx, entry.context_length)
         info = inspect_gguf(entry.path)
         shape = shape_from_info(info)
         verdict = fit(shape, n_ctx, detect())

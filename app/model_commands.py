@@ -13,19 +13,10 @@ from app.core import Hearth
 from app.errors import ModelError, UsageError
 
 
-def _fit_doc(hearth: Hearth, shape: Any, n_ctx: int, hw: Any) -> dict[str, Any]:
+def _fit_doc(shape: Any, n_ctx: int, hw: Any) -> dict[str, Any]:
     from app.catalog.fit import fit
 
-    verdict = fit(shape, n_ctx, hw)
-    return {
-        "verdict": verdict.verdict,
-        "device": verdict.device,
-        "memory_bytes": verdict.estimate.total,
-        "available_bytes": verdict.available,
-        "gpu_layers": verdict.gpu_layers,
-        "n_ctx": n_ctx,
-        "reason": verdict.reason,
-    }
+    return fit(shape, n_ctx, hw).to_json() | {"n_ctx": n_ctx}
 
 
 def _ollama_section(hearth: Hearth) -> dict[str, Any] | None:
@@ -101,7 +92,7 @@ def _add(hearth: Hearth, args: argparse.Namespace) -> int:
 
 
 def _info(hearth: Hearth, args: argparse.Namespace) -> int:
-    from app.catalog.fit import shape_from_info
+    from app.catalog.fit import context_for, shape_from_info
     from app.catalog.gguf_info import inspect_gguf
     from app.catalog.hardware import detect
 
@@ -113,9 +104,8 @@ def _info(hearth: Hearth, args: argparse.Namespace) -> int:
     doc = entry.to_json()
     if entry.path.is_file():
         info = inspect_gguf(entry.path)
-        shape = shape_from_info(info)
-        n_ctx = min(hearth.settings.model.n_ctx, info.context_length or 1 << 30)
-        doc["fit"] = _fit_doc(hearth, shape, n_ctx, detect())
+        n_ctx = context_for(hearth.settings.model.n_ctx, info.context_length)
+        doc["fit"] = _fit_doc(shape_from_info(info), n_ctx, detect())
     if args.json:
         emit_json(doc)
         return 0
@@ -152,15 +142,14 @@ def _remove(hearth: Hearth, args: argparse.Namespace) -> int:
 
 def _catalog(hearth: Hearth, args: argparse.Namespace) -> int:
     from app.catalog.catalog import load_catalog
-    from app.catalog.fit import ModelShape
+    from app.catalog.fit import context_for
     from app.catalog.hardware import detect
 
     hw = detect()
     rows = []
     for entry in load_catalog(user_file=hearth.paths.config_dir / "catalog.toml").values():
-        shape = ModelShape(entry.size_bytes, entry.layers, entry.kv_heads, entry.head_dim)
-        n_ctx = min(hearth.settings.model.n_ctx, entry.context_length)
-        rows.append(vars(entry) | {"fit": _fit_doc(hearth, shape, n_ctx, hw)})
+        n_ctx = context_for(hearth.settings.model.n_ctx, entry.context_length)
+        rows.append(vars(entry) | {"fit": _fit_doc(entry.shape(), n_ctx, hw)})
     if args.json:
         emit_json({"catalog": rows})
         return 0

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.catalog.fit import ModelShape
 from app.errors import ConfigError, NotFoundError
 
 BUNDLED = Path(__file__).resolve().parents[2] / "models" / "catalog.toml"
@@ -28,6 +29,10 @@ class CatalogEntry:
     layers: int
     kv_heads: int
     head_dim: int
+
+    def shape(self) -> ModelShape:
+        """For the fit estimate before the file is here."""
+        return ModelShape(self.size_bytes, self.layers, self.kv_heads, self.head_dim)
 
 
 def load_catalog(path: Path = BUNDLED, user_file: Path | None = None) -> dict[str, CatalogEntry]:

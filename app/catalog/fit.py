@@ -11,7 +11,7 @@ is under 80 % of the memory it would use, is *tight* up to 100 %, and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from app.catalog.gguf_info import GGUFInfo
 from app.catalog.hardware import Hardware
@@ -49,6 +49,21 @@ class Fit:
     available: int
     gpu_layers: int  # what n_gpu_layers "auto" picks: -1 all, 0 none, n partial
     reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "device": self.device,
+            "memory_bytes": self.estimate.total,
+            "available_bytes": self.available,
+            "gpu_layers": self.gpu_layers,
+            "reason": self.reason,
+        }
+
+
+def context_for(wanted: int, trained: int | None) -> int:
+    """The context a model is loaded with: the setting, capped at what it was trained for."""
+    return min(wanted, trained) if trained else wanted
 
 
 def shape_of(

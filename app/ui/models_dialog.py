@@ -41,17 +41,10 @@ class _Overview:
     ollama: dict[str, Any] | None
 
 
-def _fit_doc(shape: Any, n_ctx: int, hw: Any) -> dict[str, Any]:
-    from app.catalog.fit import fit
-
-    f = fit(shape, n_ctx, hw)
-    return {"verdict": f.verdict, "device": f.device, "reason": f.reason}
-
-
 def overview(hearth: Hearth) -> _Overview:
     """Collect what the page shows (runs in the background)."""
     from app.catalog.catalog import load_catalog
-    from app.catalog.fit import ModelShape, shape_from_info
+    from app.catalog.fit import context_for, fit, shape_from_info
     from app.catalog.gguf_info import inspect_gguf
     from app.catalog.hardware import detect
     from app.errors import HearthError
@@ -60,18 +53,15 @@ def overview(hearth: Hearth) -> _Overview:
     n_ctx = hearth.settings.model.n_ctx
     local: list[tuple[Any, dict[str, Any] | None]] = []
     for entry in hearth.models.list():
-        doc = None
         try:
             info = inspect_gguf(entry.path)
-            shape = shape_from_info(info)
-            doc = _fit_doc(shape, min(n_ctx, info.context_length or n_ctx), hw)
+            doc = fit(shape_from_info(info), context_for(n_ctx, info.context_length), hw).to_json()
         except HearthError as exc:
             doc = {"verdict": "unreadable", "device": "", "reason": exc.message}
         local.append((entry, doc))
     catalog = []
     for c in load_catalog(user_file=hearth.paths.config_dir / "catalog.toml").values():
-        shape = ModelShape(c.size_bytes, c.layers, c.kv_heads, c.head_dim)
-        catalog.append((c, _fit_doc(shape, min(n_ctx, c.context_length or n_ctx), hw)))
+        catalog.append((c, fit(c.shape(), context_for(n_ctx, c.context_length), hw).to_json()))
     ollama = None
     if hearth.settings.engines.ollama.enabled:
         from app.engines.ollama_engine import ollama_status
