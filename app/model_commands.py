@@ -72,14 +72,10 @@ def _list(hearth: Hearth, args: argparse.Namespace) -> int:
 
 
 def _add(hearth: Hearth, args: argparse.Namespace) -> int:
-    from app.catalog.gguf_info import check_header
-    from app.catalog.registry import sha256_file
-
-    path = Path(args.path).expanduser()
-    check_header(path)
-    entry = hearth.models.add(path, args.name)
-    digest = sha256_file(entry.path, progress_printer("Computing SHA-256"))
-    entry = hearth.models.add(entry.path, entry.name, sha256=digest)
+    entry = hearth.models.import_file(
+        Path(args.path), args.name, progress_printer("Computing SHA-256")
+    )
+    digest = entry.sha256 or ""
     if args.json:
         emit_json(entry.to_json())
     else:

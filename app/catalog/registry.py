@@ -18,7 +18,7 @@ from app.catalog.default_model import (
     is_prepared,
     prepare_default_model,
 )
-from app.catalog.gguf_info import inspect_gguf
+from app.catalog.gguf_info import GGUFInfo, inspect_gguf
 from app.errors import ModelError, NotFoundError, UsageError
 from app.storage.history import History
 from app.storage.models import ModelRecord
@@ -115,16 +115,37 @@ class ModelRegistry:
         """Validate a local GGUF and register it under ``name``."""
         path = path.expanduser().resolve()
         info = inspect_gguf(path)
+        return self._register(path, self._free_name(path, name), info, sha256)
+
+    def import_file(
+        self, path: Path, name: str | None = None, progress: Progress | None = None
+    ) -> ModelEntry:
+        """Validate a GGUF, hash it (with progress), then register it with its SHA-256."""
+        path = path.expanduser().resolve()
+        info = inspect_gguf(path)
+        name = self._free_name(path, name)  # refuse a taken name before the slow hash
+        return self._register(path, name, info, sha256_file(path, progress))
+
+    def _free_name(self, path: Path, name: str | None) -> str:
         name = name or name_for(path)
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", name):
             raise UsageError("A model name may hold letters, digits, '.', '_' and '-' only.")
         with self._history.session() as session:
+            self._check_free(session.get(ModelRecord, name), name, path)
+        return name
+
+    @staticmethod
+    def _check_free(existing: ModelRecord | None, name: str, path: Path) -> None:
+        if existing is not None and Path(existing.path) != path:
+            raise UsageError(
+                f"A model named {name!r} is already registered ({existing.path}).",
+                hint="Pick another name with --name, or remove the old one first.",
+            )
+
+    def _register(self, path: Path, name: str, info: GGUFInfo, sha256: str | None) -> ModelEntry:
+        with self._history.session() as session:
             existing = session.get(ModelRecord, name)
-            if existing is not None and Path(existing.path) != path:
-                raise UsageError(
-                    f"A model named {name!r} is already registered ({existing.path}).",
-                    hint="Pick another name with --name, or remove the old one first.",
-                )
+            self._check_free(existing, name, path)
             row = existing or ModelRecord(name=name)
             row.path = str(path)
             row.sha256 = sha256

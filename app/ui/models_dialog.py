@@ -283,12 +283,7 @@ class ModelsDialog(QDialog):
         registry = self.hearth.models
 
         def add(progress: Any) -> str:
-            from app.catalog.registry import sha256_file
-
-            entry = registry.add(Path(chosen))
-            digest = sha256_file(entry.path, progress)
-            registry.add(entry.path, entry.name, sha256=digest)
-            return entry.name
+            return registry.import_file(Path(chosen), progress=progress).name
 
         self._start(f"Adding {Path(chosen).name} (checking it and computing its SHA-256)…")
         run_in_background(add, lambda name: self._done(f"Added {name}."), self._failed,
