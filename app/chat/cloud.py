@@ -254,14 +254,18 @@ class CloudService:
                 )
             consent.used = True
         self.check(plan)
+        return self._stream(plan, self.require_key(plan))
+
+    def require_key(self, plan: CloudPlan) -> str:
+        """The provider's key from the OS keyring, or PolicyError (a keyring call: slow)."""
         key = self.secrets.get(plan.provider.name)
         if not key:
             raise PolicyError(
                 f"No API key is stored for {plan.provider.label}; nothing was sent.",
-                hint="Add one in Settings → API keys or with "
+                hint="Add one in Tools → API keys or with "
                 f"'hearth keys set {plan.provider.name}'.",
             )
-        return self._stream(plan, key)
+        return key
 
     def cancel(self) -> None:
         engine = self._current

@@ -126,7 +126,7 @@ def api_error(
         if status == 401:
             return RemoteEngineError(
                 f"{label} rejected the API key (HTTP 401).",
-                hint="Store a valid key in Settings → API keys (or 'hearth keys set').",
+                hint="Store a valid key in Tools → API keys (or 'hearth keys set').",
             )
         if status == 403:
             return RemoteEngineError(f"{label} refused access (HTTP 403).")

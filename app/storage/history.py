@@ -172,12 +172,15 @@ class History:
             conv = session.get(Conversation, conversation_id)
             if conv is None:
                 raise NotFoundError(f"No conversation with id {conversation_id!r}.")
+            count = session.scalar(  # counted in SQL: not every message loaded
+                select(func.count()).where(Message.conversation_id == conversation_id)
+            )
             return ConversationView(
                 conv.id,
                 conv.title,
                 conv.created_at,
                 conv.updated_at,
-                len(conv.messages),
+                int(count or 0),
                 conv.default_engine,
             )
 

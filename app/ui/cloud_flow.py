@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QPushButton
 
-from app.errors import HearthError, PolicyError
+from app.errors import HearthError
 from app.ui.background import run_in_background
 from app.ui.consent_dialog import ConsentDialog
 
@@ -128,11 +128,7 @@ class CloudFlow(QObject):
                 kinds = ", ".join(sorted(made.sensitive))
                 self._local_route = (text, LOCAL_SENSITIVE.format(kinds=kinds))
             cloud.check(made)  # sensitive types, budget, network mode
-            if not hearth.secrets.get(made.provider.name):
-                raise PolicyError(
-                    f"No API key is stored for {made.provider.label}: add one in "
-                    "Tools → API keys. Nothing was sent."
-                )
+            cloud.require_key(made)  # before the dialog, not after the user said yes
             return made
 
         run_in_background(plan, self._planned, self._plan_failed)

@@ -337,8 +337,9 @@ class MainWindow(ConversationsMixin, ModelsMixin, QMainWindow):
     # -- turns ----------------------------------------------------------------
     def send_current(self) -> None:
         text = self.composer.toPlainText()
-        if self.default_target() and not self.busy:
-            self.cloud.ask(target=self.default_target())  # still one consent per message
+        target = self.default_target()
+        if target and not self.busy:
+            self.cloud.ask(target=target)  # still one consent per message
             return
         if not self.model_ready or self.busy:
             return
