@@ -19,6 +19,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.engines.base import GenerationOptions
 from app.errors import ConfigError, UsageError
 
 SCHEMA_VERSION = 2
@@ -91,6 +92,9 @@ class ModelSettings(_Section):
         "You are Hearth, a helpful assistant running privately on the user's computer.",
         title="System prompt",
     )
+
+    def generation_options(self) -> GenerationOptions:
+        return GenerationOptions(max_tokens=self.max_tokens, temperature=self.temperature)
 
 
 DEFAULT_ENTITIES = [

@@ -95,14 +95,13 @@ class Hearth:
     ) -> ModelEntry:
         """Download a catalog model, verify it, register it, and audit the request."""
         from app.catalog.catalog import catalog_entry
-        from app.catalog.download import download
+        from app.catalog.download import download, refuse_offline
         from app.engines.remote import host_of
         from app.errors import HearthError
         from app.storage.audit import EgressLog
 
         entry = catalog_entry(name, self.paths.config_dir / "catalog.toml")
-        if self.settings.network.mode == "offline":  # refused before anything is recorded
-            download(entry, self.paths.models_dir, mode="offline")
+        refuse_offline(self.settings.network.mode)  # before anything is recorded
         log = EgressLog(self.history)
         row = log.record(
             provider="model download",
@@ -165,8 +164,7 @@ class Hearth:
 
         def tap(sent: SentRequest) -> None:
             if not is_loopback(sent.host):
-                log = EgressLog(history)
-                row = log.record(
+                EgressLog(history).record(
                     provider="server",
                     host=sent.host,
                     model="",
@@ -174,8 +172,8 @@ class Hearth:
                     bytes_sent=len(sent.body),
                     redacted={},
                     message_id=None,
+                    outcome="sent to your own server (network.trusted_hosts)",
                 )
-                log.finish(row, outcome="sent to your own server (network.trusted_hosts)")
 
         return tap
 
@@ -183,10 +181,7 @@ class Hearth:
         save_settings(self.paths, self.settings)
 
     def generation_options(self) -> GenerationOptions:
-        return GenerationOptions(
-            max_tokens=self.settings.model.max_tokens,
-            temperature=self.settings.model.temperature,
-        )
+        return self.settings.model.generation_options()
 
     def plan_load(self, entry: ModelEntry) -> tuple[int, int, Fit]:
         """(n_ctx, n_gpu_layers, fit) for loading ``entry`` on this computer."""

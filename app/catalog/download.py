@@ -51,6 +51,14 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:,.0f} MB"
 
 
+def refuse_offline(mode: str) -> None:
+    if mode == "offline":
+        raise PolicyError(
+            "Hearth is in offline mode, so downloads are refused. Nothing was fetched.",
+            hint="Switch the network mode to local network or cloud to download a model.",
+        )
+
+
 def download(
     entry: CatalogEntry,
     models_dir: Path,
@@ -61,11 +69,7 @@ def download(
     timeout_s: float = 30.0,
 ) -> Path:
     """Fetch ``entry`` into ``models_dir``; returns the verified file's path."""
-    if mode == "offline":
-        raise PolicyError(
-            "Hearth is in offline mode, so downloads are refused. Nothing was fetched.",
-            hint="Switch the network mode to local network or cloud to download a model.",
-        )
+    refuse_offline(mode)
     final = models_dir / entry.filename
     part = partial_path(models_dir, entry)
     part.parent.mkdir(parents=True, exist_ok=True)

@@ -310,7 +310,7 @@ class CloudService:
 
         engine = self._engine_factory(plan, key, tap, self.settings.network.request_timeout_s)
         self._current = engine
-        service = ChatService(history, engine, options=_options(self.settings))
+        service = ChatService(history, engine, options=self.settings.model.generation_options())
         user = None
         conv = plan.conversation_id or history.create_conversation().id
         if plan.retry:
@@ -352,14 +352,6 @@ def _capture_id(events: Iterator[TurnEvent], sink: list[str]) -> Iterator[TurnEv
         if isinstance(event, TurnStarted):
             sink.append(event.assistant_message_id)
         yield event
-
-
-def _options(settings: Settings) -> Any:
-    from app.engines.base import GenerationOptions
-
-    return GenerationOptions(
-        max_tokens=settings.model.max_tokens, temperature=settings.model.temperature
-    )
 
 
 def make_engine(

@@ -77,9 +77,12 @@ class EgressLog:
         bytes_sent: int,
         redacted: dict[str, int],
         message_id: str | None,
+        outcome: str = "sending",
     ) -> int:
+        """Add a row; ``outcome`` stays "sending" until :meth:`finish` (unless known now)."""
         with self.history.session() as session:
             row = EgressRecord(
+                outcome=outcome,
                 provider=provider,
                 host=host,
                 model=model,
