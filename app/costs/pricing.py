@@ -24,6 +24,7 @@ class Price:
     name: str
     input_per_million: float
     output_per_million: float
+    api_id: str = ""  # the model id as the provider's API spells it (the table's key)
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (
@@ -84,6 +85,7 @@ def _parse(path: Path, problems: list[str]) -> tuple[dict[str, Price], str]:
                 str(entry.get("name", key)),
                 inp,
                 out,
+                api_id=str(key),
             )
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(f"{path}: model {key!r} is malformed ({exc}); it was skipped.")

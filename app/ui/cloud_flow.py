@@ -28,7 +28,8 @@ def cloud_targets(window: MainWindow) -> list[str]:
     targets = []
     for price in window.hearth.prices().prices.values():
         if price.provider in settings.providers:
-            targets.append(f"{price.provider}:{price.model}")
+            # The API's own id ("gpt-4.1-mini"), not the normalized lookup key.
+            targets.append(f"{price.provider}:{price.api_id or price.model}")
     return sorted(targets)
 
 

@@ -281,3 +281,9 @@ def test_breakeven_cli_json_keys_and_measured_defaults(hearth_home: Path) -> Non
     )
     assert unknown.returncode == 1 and "Price unknown" in unknown.stderr
     assert unknown.stdout == "" and "Traceback" not in unknown.stderr
+
+
+def test_prices_keep_the_model_id_the_api_expects() -> None:
+    mini = PRICES.require("gpt-4.1-mini")
+    assert mini.api_id == "gpt-4.1-mini" and mini.model == "gpt-4-1-mini"  # key vs lookup
+    assert PRICES.require("claude-sonnet-4-6").api_id == "claude-sonnet-4-6"
