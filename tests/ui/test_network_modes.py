@@ -81,10 +81,15 @@ def test_ollama_models_are_offered_and_chat_in_the_window(
             picker.setCurrentIndex(picker.findData("ollama:tiny:latest"))
             picker.activated.emit(picker.currentIndex())
             qtbot.waitUntil(
-                lambda: window.model_ready and "ollama:tiny" in window.status_model.text(),
+                lambda: (
+                    window.model_ready
+                    and not window.busy  # the worker's busy=False follows modelReady
+                    and "ollama:tiny" in window.status_model.text()
+                ),
                 timeout=TIMEOUT_MS,
             )
             window.composer.setPlainText("Hello?")
+            assert window.send_button.isEnabled()
             window.send_button.click()
             qtbot.waitUntil(
                 lambda: (
