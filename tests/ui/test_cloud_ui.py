@@ -45,7 +45,8 @@ def window(qtbot: QtBot, server: CloudServer) -> Iterator[MainWindow]:
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.privacy_state == "ready", timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: win.started and not win.busy, timeout=TIMEOUT_MS)
+    # The default model is loaded (busy=False arrives after modelReady), so Send is enabled.
+    qtbot.waitUntil(lambda: win.model_ready and not win.busy, timeout=TIMEOUT_MS)
     yield win
     if win.cloud.dialog is not None:
         win.cloud.dialog.reject()
