@@ -83,9 +83,7 @@ class Hearth:
     def cloud(self) -> CloudService:
         from app.chat.cloud import CloudService
 
-        return CloudService(
-            self.history, self.settings, self.redactor, self.secrets, self.prices()
-        )
+        return CloudService(self.history, self.settings, self.redactor, self.secrets, self.prices())
 
     def download_model(
         self,
@@ -197,9 +195,7 @@ class Hearth:
         wanted = entry.gpu_layers or cfg.gpu_layers
         return n_ctx, gpu_layers_setting(wanted, verdict.gpu_layers), verdict
 
-    def load_engine(
-        self, entry: ModelEntry, warn: Callable[[str], None] | None = None
-    ) -> Engine:
+    def load_engine(self, entry: ModelEntry, warn: Callable[[str], None] | None = None) -> Engine:
         """Load ``entry`` with llama.cpp (slow: call it off the GUI thread).
 
         Checks the fit first: a model that won't fit is refused with the numbers

@@ -262,8 +262,7 @@ class CloudService:
         if not key:
             raise PolicyError(
                 f"No API key is stored for {plan.provider.label}; nothing was sent.",
-                hint="Add one in Tools → API keys or with "
-                f"'hearth keys set {plan.provider.name}'.",
+                hint=f"Add one in Tools → API keys or with 'hearth keys set {plan.provider.name}'.",
             )
         return key
 
@@ -320,14 +319,14 @@ class CloudService:
         else:
             user = history.add_message(conv, "user", plan.text)
             if len(history.messages(conv)) == 1:
-                service._title_from(conv, plan.text)
+                service.name_from_first_message(conv, plan.text)
         history.save_vault_entries(conv, plan.vault_entries)
         vault = Vault.from_entries(plan.vault_entries)
         policy = current_policy()
         fitted = FittedPrompt(plan.messages, 0, plan.prompt_tokens)
         fields = {"host": plan.provider.host, "route": CLOUD_APPROVED}
         try:
-            events = service._generate(
+            events = service.stream_reply(
                 conv,
                 user,
                 fitted,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from app.config import Settings
@@ -83,22 +82,6 @@ def sensitive_types(text: str, found: list[Entity], settings: Settings) -> dict[
     return counts
 
 
-def month_cloud_spend(history: History, now: datetime | None = None) -> float:
-    from sqlalchemy import func, select
-
-    from app.storage.models import Message
-
-    now = now or datetime.now(UTC)
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    with history.session() as session:
-        total = session.scalar(
-            select(func.coalesce(func.sum(Message.cost_usd), 0.0)).where(
-                Message.host.is_not(None), Message.created_at >= start
-            )
-        )
-    return float(total or 0.0)
-
-
 def cloud_decision(plan: CloudPlan, settings: Settings, history: History) -> Decision:
     if plan.sensitive:
         kinds = ", ".join(f"{t} ({n})" for t, n in sorted(plan.sensitive.items()))
@@ -108,7 +91,9 @@ def cloud_decision(plan: CloudPlan, settings: Settings, history: History) -> Dec
         )
     cap = settings.costs.monthly_budget_usd
     if cap > 0:
-        spent = month_cloud_spend(history)
+        from app.costs.usage import cloud_spend_this_month
+
+        spent = cloud_spend_this_month(history)
         estimate = plan.estimated_cost or 0.0
         if spent + estimate > cap:
             return Decision(

@@ -133,8 +133,8 @@ class ChatService:
         fitted = self._fit(past, ChatMessage("user", text))
         user = self.history.add_message(conversation_id, "user", text)
         if not past:
-            self._title_from(conversation_id, text)
-        yield from self._generate(conversation_id, user, fitted, fields={"route": route})
+            self.name_from_first_message(conversation_id, text)
+        yield from self.stream_reply(conversation_id, user, fitted, fields={"route": route})
 
     def regenerate(self, conversation_id: str) -> Iterator[TurnEvent]:
         """Replace the last reply with a new one for the same user message."""
@@ -146,9 +146,9 @@ class ChatService:
         last = messages.pop()
         past = _as_prompt(messages)
         fitted = self._fit(past, ChatMessage("user", last.content))
-        yield from self._generate(conversation_id, None, fitted)
+        yield from self.stream_reply(conversation_id, None, fitted)
 
-    # -- internals ------------------------------------------------------------
+    # -- building blocks (CloudService streams its replies through these too) ----
     def _context(self, conversation_id: str) -> list[ChatMessage]:
         return _as_prompt(self.history.messages(conversation_id))
 
@@ -163,14 +163,14 @@ class ChatService:
             info.context_length,
         )
 
-    def _title_from(self, conversation_id: str, text: str) -> None:
+    def name_from_first_message(self, conversation_id: str, text: str) -> None:
         conv = self.history.get_conversation(conversation_id)
         if conv.title == "New chat":
             words = " ".join(text.split())
             title = words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1] + "…"
             self.history.rename_conversation(conversation_id, title)
 
-    def _generate(
+    def stream_reply(
         self,
         conversation_id: str,
         user: MessageView | None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.costs.pricing import Price
 from app.storage.history import History
@@ -80,9 +80,9 @@ class UsageReport:
         }
 
 
-def daily_tokens(report: UsageReport, days: int, today: date | None = None) -> list[
-    tuple[str, dict[str, int]]
-]:
+def daily_tokens(
+    report: UsageReport, days: int, today: date | None = None
+) -> list[tuple[str, dict[str, int]]]:
     """Tokens per engine for each of the last ``days`` days (oldest first, zeros included)."""
     today = today or datetime.now(UTC).date()
     out: list[tuple[str, dict[str, int]]] = []
@@ -107,6 +107,20 @@ def volume_band(tokens_per_day: float) -> str:
     return "over 10M tokens/day: self-hosting tends to win"
 
 
+def cloud_spend_this_month(history: History, now: datetime | None = None) -> float:
+    """What cloud replies cost in this calendar month (UTC): the budget cap and the
+    dashboard both read it from here."""
+    now = now or datetime.now(UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    with history.session() as session:
+        total = session.scalar(
+            select(func.coalesce(func.sum(Message.cost_usd), 0.0)).where(
+                Message.host.is_not(None), Message.created_at >= start
+            )
+        )
+    return float(total or 0.0)
+
+
 def usage_report(
     history: History,
     *,
@@ -116,7 +130,7 @@ def usage_report(
     now: datetime | None = None,
 ) -> UsageReport:
     report = UsageReport(compare=compare)
-    month = (now or datetime.now(UTC)).strftime("%Y-%m")
+    report.cloud_month_usd = cloud_spend_this_month(history, now)
     local_in = local_out = 0
     with history.session() as session:
         rows = session.scalars(
@@ -135,8 +149,6 @@ def usage_report(
                     report.cloud_unpriced_replies += 1
                 else:
                     report.cloud_spend_usd += m.cost_usd
-                    if day[:7] == month:
-                        report.cloud_month_usd += m.cost_usd
             else:
                 report.local_energy_usd += generation_seconds(m) / 3600 * watts / 1000 * kwh_price
                 local_in += m.prompt_tokens or 0

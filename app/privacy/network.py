@@ -60,8 +60,8 @@ class NetworkPolicy:
     def consented(self, host: str) -> Iterator[None]:
         """Allow ``host`` for the duration of one request the user asked for (not offline).
 
-    Cloud messages additionally require cloud mode; the chat layer checks that.
-    """
+        Cloud messages additionally require cloud mode; the chat layer checks that.
+        """
         host = host.lower()
         with self._lock:
             self._consented[host] = self._consented.get(host, 0) + 1

@@ -125,7 +125,7 @@ _POSSESSIVE = ("'s", "\u2019s", "'", "\u2019")
 
 
 def _trim(text: str, e: Entity) -> Entity:
-    """"Alice's" → "Alice": a name keeps one placeholder whatever its grammatical form."""
+    """ "Alice's" → "Alice": a name keeps one placeholder whatever its grammatical form."""
     if e.type in _NAME_TYPES:
         value = text[e.start : e.end]
         for suffix in _POSSESSIVE:

@@ -55,7 +55,7 @@ def test_cost_cli_json(hearth_home: Path) -> None:
 def test_cloud_spend_month_daily_volumes_and_bands(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from app.costs.usage import daily_tokens, volume_band
+    from app.costs.usage import cloud_spend_this_month, daily_tokens, volume_band
 
     history = History(tmp_path / "h.db")
     conv = history.create_conversation()
@@ -75,6 +75,7 @@ def test_cloud_spend_month_daily_volumes_and_bands(tmp_path: Path) -> None:
     report = usage_report(history, watts=50, kwh_price=0.16, compare=None, now=now)
     assert report.cloud_spend_usd == pytest.approx(1.25)
     assert report.cloud_month_usd == pytest.approx(0.25)
+    assert cloud_spend_this_month(history, now) == report.cloud_month_usd  # the budget cap's sum
     assert report.cloud_unpriced_replies == 1
     assert report.local_energy_usd == 0.0  # no timings were recorded for the local reply
     week = daily_tokens(report, 7, today=now.date())
