@@ -23,9 +23,7 @@ def _chat_engine(hearth: Hearth, args: argparse.Namespace) -> Any:
             hearth.settings, args.model, secrets=hearth.secrets, on_request=hearth.lan_audit_tap()
         )
     if args.engine == "ollama":
-        from app.engines.ollama_engine import OllamaEngine
-
-        return OllamaEngine(args.model or "", hearth.settings.engines.ollama.base_url)
+        return hearth.ollama_engine(args.model or "")
     registry = hearth.models
     wanted = args.model or registry.default_name
     if wanted == DEFAULT_MODEL_NAME and not registry.default_prepared():
@@ -329,9 +327,7 @@ def doctor_report(hearth: Hearth) -> dict[str, Any]:
         "entities": hearth.settings.privacy.entities,
     }
     if hearth.settings.engines.ollama.enabled:
-        from app.engines.ollama_engine import ollama_status
-
-        report["ollama"] = ollama_status(hearth.settings.engines.ollama.base_url)
+        report["ollama"] = hearth.ollama_status()
     return report
 
 

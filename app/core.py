@@ -136,14 +136,14 @@ class Hearth:
         names: list[str] = []
         engines = self.settings.engines
         if engines.ollama.enabled:
-            from app.engines.ollama_engine import ollama_status
-
-            names += [f"ollama:{m}" for m in ollama_status(engines.ollama.base_url)["models"]]
+            names += [f"ollama:{m}" for m in self.ollama_status()["models"]]
         if engines.server.enabled:
             from app.engines.server_engine import open_server_engine
 
             try:
-                engine = open_server_engine(self.settings, "-", secrets=self.secrets)
+                engine = open_server_engine(
+                    self.settings, "-", secrets=self.secrets, on_request=self.lan_audit_tap()
+                )
                 try:
                     names += [f"server:{m}" for m in engine.list_models()]
                 finally:
@@ -152,26 +152,46 @@ class Hearth:
                 log.info("self-hosted server not listed: %s", exc.message)
         return names
 
-    def lan_audit_tap(self) -> Any:
-        """A request tap that audits requests to servers on other machines (LAN)."""
+    def ollama_status(self) -> dict[str, Any]:
+        """Is the configured Ollama server running, and which models does it have?"""
+        from app.engines.ollama_engine import ollama_status
+
+        url = self.settings.engines.ollama.base_url
+        return ollama_status(url, on_request=self.lan_audit_tap("ollama"))
+
+    def ollama_engine(self, model: str) -> Any:
+        """An engine for one of the configured Ollama server's models."""
+        from app.engines.ollama_engine import OllamaEngine
+
+        url = self.settings.engines.ollama.base_url
+        return OllamaEngine(model, url, on_request=self.lan_audit_tap("ollama"))
+
+    def lan_audit_tap(self, provider: str = "server") -> Any:
+        """A request tap that audits requests to servers on other machines (LAN): the
+        self-hosted server and Ollama; loopback traffic never leaves this computer."""
         from app.engines.remote import SentRequest
+        from app.privacy.network import current_policy
         from app.privacy.offline import is_loopback
         from app.storage.audit import EgressLog
 
         history = self.history
 
         def tap(sent: SentRequest) -> None:
-            if not is_loopback(sent.host):
-                EgressLog(history).record(
-                    provider="server",
-                    host=sent.host,
-                    model="",
-                    payload_sha256=sent.sha256,
-                    bytes_sent=len(sent.body),
-                    redacted={},
-                    message_id=None,
-                    outcome="sent to your own server (network.trusted_hosts)",
-                )
+            if is_loopback(sent.host):
+                return
+            policy = current_policy()
+            if policy is not None and not policy.allow(sent.host, None):
+                return  # the network guard refuses the connection: nothing leaves
+            EgressLog(history).record(
+                provider=provider,
+                host=sent.host,
+                model="",
+                payload_sha256=sent.sha256,
+                bytes_sent=len(sent.body),
+                redacted={},
+                message_id=None,
+                outcome="sent to your own server on the network (lan mode)",
+            )
 
         return tap
 

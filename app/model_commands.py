@@ -21,12 +21,9 @@ def _fit_doc(shape: Any, n_ctx: int, hw: Any) -> dict[str, Any]:
 
 def _ollama_section(hearth: Hearth) -> dict[str, Any] | None:
     """Ollama's status and models, when the user turned the Ollama engine on."""
-    cfg = hearth.settings.engines.ollama
-    if not cfg.enabled:
+    if not hearth.settings.engines.ollama.enabled:
         return None
-    from app.engines.ollama_engine import ollama_status
-
-    return ollama_status(cfg.base_url)
+    return hearth.ollama_status()
 
 
 def cmd_models(hearth: Hearth, args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.engines.base import ChatMessage, Delta, GenerationOptions, Timings, Usage
-from app.engines.remote import RemoteEngine
+from app.engines.remote import RemoteEngine, RequestTap, SentRequest
 from app.errors import EngineError
 from app.privacy.offline import refused_by_policy
 
@@ -27,6 +27,12 @@ def _error(exc: Exception, url: str) -> EngineError:
         return EngineError(f"Ollama answered with an error ({exc.status_code}): {exc.error}")
     if isinstance(exc, httpx.TimeoutException):
         return EngineError(f"Ollama at {url} did not answer in time.")
+    if refused_by_policy(exc):
+        return EngineError(
+            f"Hearth's network mode blocks Ollama at {url}; nothing was sent.",
+            hint="An Ollama on another machine needs the lan network mode (and, unless it "
+            "has a private address, its host in network.trusted_hosts).",
+        )
     if isinstance(exc, httpx.HTTPError | ConnectionError | OSError):
         return EngineError(
             f"Ollama is not reachable at {url}.",
@@ -35,9 +41,28 @@ def _error(exc: Exception, url: str) -> EngineError:
     return EngineError(f"Ollama failed: {type(exc).__name__}.")
 
 
+def _client(base_url: str, timeout_s: float, tap: RequestTap | None) -> Any:
+    """The official client, reporting each request to ``tap`` (the egress audit of requests
+    to another machine), and ignoring proxy variables the user did not set for Hearth."""
+    import ollama
+
+    def on_request(request: Any) -> None:
+        if tap is not None:
+            tap(SentRequest(request.url.host.lower(), bytes(request.read())))
+
+    return ollama.Client(
+        host=base_url, timeout=timeout_s, trust_env=False, event_hooks={"request": [on_request]}
+    )
+
+
 class OllamaEngine(RemoteEngine):
-    def __init__(self, model: str, base_url: str = DEFAULT_URL, timeout_s: float = 120) -> None:
-        import ollama
+    def __init__(
+        self,
+        model: str,
+        base_url: str = DEFAULT_URL,
+        timeout_s: float = 120,
+        on_request: RequestTap | None = None,
+    ) -> None:
 
         if not model:
             raise EngineError(
@@ -52,7 +77,7 @@ class OllamaEngine(RemoteEngine):
             label="Ollama",
             context_length=4096,
         )
-        self._client = ollama.Client(host=base_url, timeout=timeout_s)
+        self._client = _client(base_url, timeout_s, on_request)
         self._context = self._context_length()
 
     def _context_length(self) -> int:
@@ -123,13 +148,15 @@ class OllamaEngine(RemoteEngine):
         self._client._client.close()
 
 
-def ollama_status(base_url: str, timeout_s: float = 3.0) -> dict[str, Any]:
+def ollama_status(
+    base_url: str, timeout_s: float = 3.0, on_request: RequestTap | None = None
+) -> dict[str, Any]:
     """{"base_url", "status", "models"}: running / not running / unreachable / an error."""
     import httpx
     import ollama
 
     doc: dict[str, Any] = {"base_url": base_url, "status": "running", "models": []}
-    client = ollama.Client(host=base_url, timeout=timeout_s)
+    client = _client(base_url, timeout_s, on_request)
     try:
         doc["models"] = sorted(m.model or "" for m in client.list().models)
     except ollama.ResponseError as exc:

@@ -64,9 +64,7 @@ def overview(hearth: Hearth) -> _Overview:
         catalog.append((c, fit(c.shape(), context_for(n_ctx, c.context_length), hw).to_json()))
     ollama = None
     if hearth.settings.engines.ollama.enabled:
-        from app.engines.ollama_engine import ollama_status
-
-        ollama = ollama_status(hearth.settings.engines.ollama.base_url)
+        ollama = hearth.ollama_status()
     return _Overview(hw, local, catalog, ollama)
 
 

@@ -91,9 +91,7 @@ class ModelWorker(QObject):
         self._close_engine()
         engine: Engine
         if kind == "ollama":
-            from app.engines.ollama_engine import OllamaEngine
-
-            engine = OllamaEngine(model, settings.engines.ollama.base_url)
+            engine = self._hearth.ollama_engine(model)
         else:
             from app.engines.server_engine import open_server_engine
 

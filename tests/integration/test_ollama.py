@@ -84,6 +84,59 @@ def test_cli_chat_through_ollama_stores_the_reply(hearth_home: Path) -> None:
     assert shown["messages"][1]["engine"] == "ollama"
     assert missing.returncode == 1 and "not found" in missing.stderr
     assert_no_traceback(missing)
+    # Loopback traffic never left the machine: nothing in the egress audit.
+    assert json.loads(hearth("audit", "--json").stdout)["requests"] == []
+
+
+def _network_address() -> str:
+    """An IPv4 address of this machine that is not loopback (read from the interfaces,
+    without opening any connection)."""
+    import fcntl
+    import struct
+
+    siocgifaddr = 0x8915
+    for _index, name in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                request = struct.pack("256s", name[:15].encode())
+                packed = fcntl.ioctl(s.fileno(), siocgifaddr, request)
+            except OSError:
+                continue
+        addr = socket.inet_ntoa(packed[20:24])
+        if not addr.startswith("127."):
+            return addr
+    pytest.skip("this machine has no network address besides loopback")
+
+
+def test_requests_to_an_ollama_on_another_machine_are_audited(hearth_home: Path) -> None:
+    import hashlib
+
+    addr = _network_address()
+    with ollama_server(host="0.0.0.0") as server:
+        url = f"http://{addr}:{server.port}"
+        hearth("settings", "set", "engines.ollama.base_url", url)
+        hearth("settings", "set", "engines.ollama.enabled", "true")
+        # Offline (the default): refused before anything is sent, and so nothing to audit.
+        blocked = hearth("chat", "Hello?", "--engine", "ollama", "--model", "tiny")
+        assert blocked.returncode != 0 and server.raw == []
+        assert "network mode blocks Ollama" in blocked.stderr, blocked.stderr
+        assert "nothing was sent" in blocked.stderr
+        assert_no_traceback(blocked)
+        assert json.loads(hearth("audit", "--json").stdout)["requests"] == []
+        # Your own network (lan mode, the host marked as yours): sent, and every request audited.
+        hearth("settings", "set", "network.mode", "lan")
+        hearth("settings", "set", "network.trusted_hosts", addr)
+        listed = json.loads(hearth("models", "list", "--json").stdout)
+        proc = hearth("chat", "Hello?", "--engine", "ollama", "--model", "tiny", "--json")
+    assert listed["ollama"]["status"] == "running", listed["ollama"]
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(hearth("audit", "--json").stdout)["requests"]
+    assert rows and {(r["provider"], r["host"]) for r in rows} == {("ollama", addr)}
+    chat_body = next(raw for path, raw in server.raw if path == "/api/chat")
+    chats = [r for r in rows if r["payload_sha256"] == hashlib.sha256(chat_body).hexdigest()]
+    assert len(chats) == 1 and chats[0]["bytes_sent"] == len(chat_body)
+    # /api/tags (models list) + /api/show and /api/chat (the chat): one row per request.
+    assert len(rows) == 3
 
 
 def test_ollama_models_are_listed_beside_hearths_with_status(hearth_home: Path) -> None:

@@ -35,8 +35,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length", 0))
-        body = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
+        body = json.loads(raw or b"{}")
         self.server.received.append((self.path, body))
+        self.server.raw.append((self.path, raw))
         return body
 
     def do_GET(self) -> None:
@@ -118,9 +120,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__((host, 0), _Handler)
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.raw: list[tuple[str, bytes]] = []  # request bodies exactly as received
         self.delay_s = 0.0
         self.fail_chat = False
         self.disconnected = False
@@ -129,8 +132,13 @@ class _Server(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
 
 @contextmanager
-def ollama_server() -> Iterator[_Server]:
-    with running(_Server()) as server:
+def ollama_server(host: str = "127.0.0.1") -> Iterator[_Server]:
+    """``host="0.0.0.0"`` also serves on this machine's network addresses (a "LAN" Ollama)."""
+    with running(_Server(host)) as server:
         yield server
