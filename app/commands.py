@@ -403,15 +403,20 @@ def cmd_redact(hearth: Hearth, args: argparse.Namespace) -> int:
     return 0
 
 
-def measured_tokens_per_second(hearth: Hearth) -> float | None:
+def measured_tokens_per_second(hearth: Hearth) -> tuple[float, str] | None:
+    """This computer's decode speed and where it comes from: ``hearth bench``'s last
+    measurement, else the median of the local replies of the last 30 days."""
     import json
 
     path = hearth.paths.data_dir / "bench.json"
     try:
         value = json.loads(path.read_text()).get("decode_tokens_per_s_engine")
     except (OSError, ValueError):
-        return None
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+        value = None
+    if isinstance(value, int | float) and value > 0:
+        return float(value), "hearth bench"
+    speed = hearth.history.local_reply_speed(30)
+    return (speed, "your local replies, last 30 days") if speed else None
 
 
 def cmd_breakeven(hearth: Hearth, args: argparse.Namespace) -> int:
@@ -424,9 +429,10 @@ def cmd_breakeven(hearth: Hearth, args: argparse.Namespace) -> int:
     price = table.require(args.cloud_model)
     rate = args.tokens_per_second
     if rate is None and args.capacity_tokens_per_day is None:
-        rate = measured_tokens_per_second(hearth)
-        if rate is not None:
-            note(f"Using this machine's measured {rate:.1f} tokens/s (hearth bench).")
+        measured = measured_tokens_per_second(hearth)
+        if measured is not None:
+            rate, source = measured
+            note(f"Using this machine's measured {rate:.1f} tokens/s ({source}).")
     volume = args.tokens_per_day
     if volume is None:
         volume = hearth.history.average_tokens_per_day(30)

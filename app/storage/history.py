@@ -291,6 +291,27 @@ class History:
 
         return self._run(work)
 
+    def local_reply_speed(self, days: int = 30) -> float | None:
+        """The median decode speed (tokens/s) of this computer's own replies (the llama.cpp
+        engine) over the last ``days`` days, or None when there are none."""
+        since = utcnow() - timedelta(days=days)
+
+        def work(session: Session) -> list[float]:
+            rows = session.scalars(
+                select(Message.tokens_per_s).where(
+                    Message.created_at >= since,
+                    Message.engine == "local",
+                    Message.tokens_per_s > 0,
+                )
+            ).all()
+            return sorted(float(r) for r in rows if r is not None)
+
+        speeds = self._run(work)
+        if not speeds:
+            return None
+        mid = len(speeds) // 2
+        return speeds[mid] if len(speeds) % 2 else (speeds[mid - 1] + speeds[mid]) / 2
+
     # -- privacy vault ----------------------------------------------------------
     def vault_entries(self, conversation_id: str) -> list[tuple[str, str, str]]:
         """(placeholder, type, value) rows of a conversation's vault."""

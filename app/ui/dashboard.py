@@ -6,6 +6,7 @@ Charts are drawn with matplotlib (its Qt canvas); the numbers come from
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,7 @@ class DashboardData:
     report: Any  # UsageReport
     prices: Any  # PriceTable
     average_30d: float
-    measured_tps: float | None
+    measured_tps: tuple[float, str] | None  # tokens/s and where the number comes from
     budget: float
 
 
@@ -141,7 +142,9 @@ class Dashboard(QDialog):
             f"{volume_band(data.average_30d)}."
         )
         if data.measured_tps:
-            self.tps.setValue(data.measured_tps)
+            rate, source = data.measured_tps
+            self.tps.setValue(rate)
+            self.tps_label.setText(f"Local throughput (measured: {source})")
         if data.average_30d:
             self.volume.setValue(data.average_30d)
         self.draw()
@@ -177,7 +180,8 @@ class Dashboard(QDialog):
         if engines:
             bars.legend(loc="upper left", fontsize="small")
         bars.tick_params(axis="x", labelrotation=60, labelsize="x-small")
-        totals = [max(1, sum(per.values())) for _, per in days]
+        # A day without use has no point (a log scale has no zero): the line breaks there.
+        totals = [sum(per.values()) or math.nan for _, per in days]
         volume.plot(labels, totals, marker="o", color="#333333", label="your daily volume")
         for level, text in THRESHOLDS:
             volume.axhline(level, linestyle="--", color="#a51d2d", linewidth=1)
@@ -208,13 +212,14 @@ class Dashboard(QDialog):
         wanted = self.cloud_model.findData(self.hearth.settings.costs.compare_model)
         self.cloud_model.setCurrentIndex(max(0, wanted))
         self.privacy = QCheckBox("Privacy requires keeping data local")
+        self.tps_label = QLabel("Local throughput (run 'hearth bench' to measure it)")
         for label, widget in (
             ("Hardware cost", self.hardware_cost),
             ("Amortized over", self.months),
             ("Power draw", self.watts),
             ("Hours per day", self.hours),
             ("Electricity price", self.kwh),
-            ("Local throughput (measured by hearth bench)", self.tps),
+            (self.tps_label, self.tps),
             ("Daily token volume (your 30-day average)", self.volume),
             ("Input share of tokens", self.input_share),
             ("Cloud model to compare", self.cloud_model),

@@ -287,3 +287,27 @@ def test_prices_keep_the_model_id_the_api_expects() -> None:
     mini = PRICES.require("gpt-4.1-mini")
     assert mini.api_id == "gpt-4.1-mini" and mini.model == "gpt-4-1-mini"  # key vs lookup
     assert PRICES.require("claude-sonnet-4-6").api_id == "claude-sonnet-4-6"
+
+
+def test_without_a_bench_the_throughput_is_the_median_of_local_replies(hearth_home: Path) -> None:
+    from app.config import Paths
+    from app.storage.history import History
+    from tests.integration.test_cli import hearth
+
+    paths = Paths.from_env()
+    paths.ensure()
+    history = History(paths.database_file)
+    conv = history.create_conversation()
+    for engine, speed in (("local", 30.0), ("local", 42.0), ("local", 50.0), ("openai", 300.0),
+                          ("local", None)):  # fmt: skip
+        history.add_message(conv.id, "assistant", "a", engine=engine, model="m",
+                            tokens_per_s=speed, prompt_tokens=10, completion_tokens=10)  # fmt: skip
+    assert history.local_reply_speed(30) == 42.0  # cloud and unmeasured replies left out
+    history.close()
+    args = ["breakeven", "--hardware-cost", "1800", "--watts", "400", "--cloud-model", "gpt-4.1"]
+    out = hearth(*args, "--json")
+    assert out.returncode == 0, out.stderr
+    assert "42.0 tokens/s (your local replies, last 30 days)" in out.stderr
+    # A bench measurement wins over the replies.
+    (paths.data_dir / "bench.json").write_text('{"decode_tokens_per_s_engine": 40.0}')
+    assert "40.0 tokens/s (hearth bench)" in hearth(*args, "--json").stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +51,9 @@ def test_summary_and_charts_show_the_stored_usage(dashboard: Dashboard) -> None:
     today = [p for p in bars.patches if p.get_x() >= len(dashboard.daily()) - 1.5]
     assert sorted(round(p.get_height()) for p in today) == [1000, 3000]  # local + openai
     levels = sorted(line.get_ydata()[0] for line in volume.get_lines()[1:])
+    daily = list(volume.get_lines()[0].get_ydata())
+    used = {i: v for i, v in enumerate(daily) if not math.isnan(v)}
+    assert used == {29: 4000, 27: 500, 9: 800}  # today, 2 and 20 days ago; no fake points
     assert levels == [2_000_000, 10_000_000]  # the seed's thresholds are marked
     assert len(dashboard.daily()) == 30
     dashboard.days.setCurrentIndex(0)
@@ -59,6 +63,9 @@ def test_summary_and_charts_show_the_stored_usage(dashboard: Dashboard) -> None:
 
 def test_break_even_reproduces_the_seed_rtx_4090_row(dashboard: Dashboard) -> None:
     dashboard.tabs.setCurrentIndex(1)
+    # No 'hearth bench' yet: the throughput starts at the local replies' measured speed.
+    assert dashboard.tps.value() == 40.0
+    assert "your local replies" in dashboard.tps_label.text()
     dashboard.hardware_cost.setValue(1800)
     dashboard.months.setValue(36)
     dashboard.watts.setValue(390)  # 0.39 kW x 24 h x 30 d x $0.16 = $44.93/month
