@@ -126,6 +126,7 @@ class ConsentDialog(QDialog):
             self.originals.insertRow(row)
             self.originals.setItem(row, 0, QTableWidgetItem(placeholder))
             self.originals.setItem(row, 1, QTableWidgetItem(value))
+        self.originals.resizeColumnToContents(0)  # placeholders are short: show them whole
         self.show_originals.setEnabled(bool(plan.originals))
         self.cost.setText(cost_text(plan))
         self.include_context.blockSignals(True)
