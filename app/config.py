@@ -230,6 +230,34 @@ class Settings(_Section):
         section, attr = self._split(key)
         return getattr(section, attr)
 
+    def title(self, key: str) -> str:
+        """The setting's description, as declared on its field."""
+        section, attr = self._split(key)
+        return type(section).model_fields[attr].title or attr
+
+    def text(self, key: str) -> str:
+        """The value as ``set`` accepts it back (lists comma-separated)."""
+        value = self.get(key)
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def apply(self, changes: dict[str, str]) -> dict[str, str]:
+        """Set every change, or none: returns {key: message} for each invalid value."""
+        trial = self.model_copy(deep=True)
+        errors: dict[str, str] = {}
+        for key, raw in changes.items():
+            try:
+                trial.set(key, raw)
+            except UsageError as exc:
+                errors[key] = exc.message
+        if not errors:
+            for key, raw in changes.items():
+                self.set(key, raw)
+        return errors
+
     def set(self, key: str, raw: str) -> None:
         if self._set_provider(key, raw):
             return

@@ -198,6 +198,20 @@ class Hearth:
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)
 
+    def apply_settings(self, changes: dict[str, str]) -> dict[str, str]:
+        """Change several settings at once (all valid, or none changed), save them, and
+        update the process's network policy.  Returns {key: message} for invalid values."""
+        errors = self.settings.apply(changes)
+        if errors or not changes:
+            return errors
+        self.save_settings()
+        from app.privacy.network import current_policy, enforce
+
+        if current_policy() is not None:
+            network = self.settings.network
+            enforce(network.mode, set(network.trusted_hosts))
+        return {}
+
     def generation_options(self) -> GenerationOptions:
         return self.settings.model.generation_options()
 

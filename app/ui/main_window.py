@@ -308,6 +308,8 @@ class MainWindow(ConversationsMixin, ModelsMixin, QMainWindow):
             self.addAction(action)
 
         tools = self.menuBar().addMenu("&Tools")
+        settings = tools.addAction("Settings…", self.open_settings)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
         tools.addAction("Models…", self.open_models)
         tools.addAction("Cost and usage…", self.open_dashboard)
         tools.addAction("API keys…", self.open_keys)

@@ -36,7 +36,27 @@ class ModelsMixin(WindowPart):
     def _set_ready(self, ready: bool) -> None:
         raise NotImplementedError
 
+    def warm_up_privacy(self) -> None:
+        raise NotImplementedError
+
     # -- Tools menu -----------------------------------------------------------------
+    def open_settings(self) -> QDialog:
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.hearth, self._widget())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self._settings_applied)
+        dialog.show()
+        return dialog
+
+    def _settings_applied(self, keys: list[str]) -> None:
+        if any(k.startswith(("engines.", "network.")) for k in keys):
+            self._models_changed()  # Ollama's or the server's models may come or go
+        if any(k.startswith("privacy.") for k in keys):
+            self.warm_up_privacy()  # a filter with the new lists, loaded in the background
+        if "costs.compare_model" in keys:
+            self.cloud.fill_targets()
+
     def open_keys(self) -> QDialog:
         from app.ui.keys_dialog import KeysDialog
 

@@ -88,3 +88,19 @@ def test_custom_providers_and_trusted_hosts_settings() -> None:
         s.set("providers.openai.kind", "grpc")
     with pytest.raises(UsageError, match="Invalid value"):
         s.set("model.gpu_layers", "lots")
+
+
+def test_every_setting_survives_its_own_text_and_apply_is_all_or_nothing() -> None:
+    s = Settings()
+    s.set("privacy.deny_list", "Bluebird, ACME Corp")
+    s.set("model.system_prompt", "Two\nlines")
+    before = s.model_dump()
+    for key in s.setting_keys():
+        assert s.title(key)  # every setting is declared with a description
+        s.set(key, s.text(key))  # what the settings dialog shows, saved back unchanged
+    assert s.model_dump() == before
+    errors = s.apply({"costs.kwh_price": "0.30", "model.max_tokens": "lots"})
+    assert list(errors) == ["model.max_tokens"] and "whole number" in errors["model.max_tokens"]
+    assert s.costs.kwh_price == 0.16  # the valid change was not applied alone
+    assert s.apply({"costs.kwh_price": "0.30", "model.max_tokens": "64"}) == {}
+    assert (s.costs.kwh_price, s.model.max_tokens) == (0.30, 64)
