@@ -100,7 +100,10 @@ class SettingsDialog(QDialog):
 
     def _page(self, keys: list[str], note: str) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        outer = QVBoxLayout(page)
+        form = QFormLayout()
+        outer.addLayout(form)
+        outer.addStretch(1)  # rows at the top, not spread over the page
         if note:
             label = QLabel(note)
             label.setWordWrap(True)
