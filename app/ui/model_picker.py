@@ -62,6 +62,7 @@ class ModelsMixin(WindowPart):
 
         dialog = KeysDialog(self.hearth, self._widget())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.providersChanged.connect(self.cloud.fill_targets)
         dialog.show()
         self.cloud.fill_targets()
         return dialog

@@ -239,3 +239,58 @@ def test_privacy_preview_corrections_and_earlier_turns_reach_the_payload(
     assert sum(1 for m in sent if m["role"] == "user") == 2
     assert "Alice Johnson" in sent[-1]["content"]  # the user's choice, for this message
     assert window.cloud.corrections is None  # used up
+
+
+def test_a_custom_provider_is_added_with_its_address_and_key_and_used(
+    qtbot: QtBot, window: MainWindow, server: CloudServer, hearth_home: Path
+) -> None:
+    from app.ui.keys_dialog import KeysDialog
+
+    dialog = window.open_keys()
+    assert isinstance(dialog, KeysDialog)
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=TIMEOUT_MS)
+
+    def rows() -> dict[str, tuple[str, str]]:
+        t = dialog.table
+        return {t.item(r, 0).text(): (t.item(r, 1).text(), t.item(r, 2).text())
+                for r in range(t.rowCount())}  # fmt: skip
+
+    # A bad address: a clear message, nothing saved.
+    dialog.ask_provider = lambda: ("mygateway", "gateway.example", "openai")  # type: ignore[method-assign]
+    dialog.add_provider_button.click()
+    assert "http://" in dialog.status.text() and "mygateway" not in rows()
+    assert "mygateway" not in load_settings(Paths.from_env()).providers
+    # A gateway in front of the (loopback) OpenAI-compatible server, with its own key entry.
+    dialog.ask_provider = lambda: ("mygateway", server.base_url, "openai")  # type: ignore[method-assign]
+    dialog.ask_key = lambda provider: KEY  # type: ignore[method-assign]
+    dialog.add_provider_button.click()
+    qtbot.waitUntil(lambda: rows().get("mygateway", ("", ""))[0] == "…" + KEY[-4:],
+                    timeout=TIMEOUT_MS)  # fmt: skip
+    assert rows()["mygateway"][1] == server.base_url
+    assert load_settings(Paths.from_env()).providers["mygateway"].base_url == server.base_url
+    assert SecretStore().get("mygateway") == KEY
+    dialog.close()
+    # Ask cloud through it: one consent, the request goes to the gateway's address.
+    window.composer.setPlainText(MESSAGE)
+    window.cloud.target.setCurrentText("mygateway:gpt-4.1-mini")
+    window.cloud.button.click()
+    qtbot.waitUntil(lambda: window.cloud.dialog is not None, timeout=TIMEOUT_MS)
+    consent = window.cloud.dialog
+    assert consent is not None and "127.0.0.1" in consent.destination.text()
+    consent.send_button.click()
+    qtbot.waitUntil(lambda: not window.busy and len(server.chats) == 1, timeout=TIMEOUT_MS)
+    assert "Alice" not in server.chats[0].body.decode()
+    # An empty address removes a custom provider; its key stays until deleted.
+    again = window.open_keys()
+    assert isinstance(again, KeysDialog)
+    qtbot.waitUntil(lambda: not again.loading, timeout=TIMEOUT_MS)
+    names = [again.table.item(r, 0).text() for r in range(again.table.rowCount())]
+    again.table.setCurrentCell(names.index("mygateway"), 0)
+    again.ask_address = lambda provider, current: ""  # type: ignore[method-assign]
+    again.address_button.click()
+    qtbot.waitUntil(lambda: not again.loading, timeout=TIMEOUT_MS)
+    assert "mygateway" not in load_settings(Paths.from_env()).providers
+    t = again.table
+    shown = {t.item(r, 0).text(): t.item(r, 2).text() for r in range(t.rowCount())}
+    assert shown["mygateway"] == "—"
+    again.close()
