@@ -102,6 +102,7 @@ def cmd_chat(hearth: Hearth, args: argparse.Namespace) -> int:
         cloud = hearth.cloud()
         plan = cloud.plan(conversation_id, text, args.cloud, include_context=args.context)
         cloud.check(plan)
+        cloud.require_key(plan)  # no question the user cannot act on: the key comes first
         _ask_consent(plan, args)
         events = cloud.send(plan, consent_to(plan))
         engine: Any = None

@@ -69,6 +69,20 @@ def test_without_consent_or_terminal_it_exits_3_and_sends_nothing(
     assert json.loads(hearth("audit", "--json").stdout)["requests"] == []
 
 
+def test_without_a_stored_key_it_says_so_before_asking_for_consent(
+    keyring_service: str,  # noqa: F811
+) -> None:
+    with cloud_server("anthropic") as server:
+        _configure(server.base_url)  # a key for OpenAI only
+        hearth("settings", "set", "providers.anthropic.base_url", server.base_url)
+        proc = hearth("chat", MESSAGE, "--cloud", "anthropic:claude-haiku-4-5", "--yes")
+        assert proc.returncode == 3 and "No API key is stored for Anthropic" in proc.stderr
+        assert "hearth keys set anthropic" in proc.stderr
+        assert "would be sent" not in proc.stderr  # no consent asked for what cannot be sent
+        assert_no_traceback(proc)
+        assert server.received == []
+
+
 def test_in_offline_mode_cloud_is_refused(keyring_service: str) -> None:  # noqa: F811
     with cloud_server("openai", expected_key=KEY) as server:
         _configure(server.base_url, mode="offline")
