@@ -211,6 +211,7 @@ class ModelsDialog(QDialog):
                 if fit and c == 6:
                     item.setToolTip(fit["reason"])
                 self.local.setItem(r, c, item)
+        self.local.resizeColumnsToContents()
         self.catalog.setRowCount(0)
         for c_entry, fit in data.catalog:
             r = self.catalog.rowCount()
@@ -229,7 +230,8 @@ class ModelsDialog(QDialog):
         self.catalog.resizeColumnsToContents()
         if data.ollama is None:
             self.ollama_status.setText(
-                "Ollama is not used. Turn it on with 'hearth settings set "
+                "Ollama is not used. Turn it on in Tools → Settings → Your servers, or with "
+                "'hearth settings set "
                 "engines.ollama.enabled true'."
             )
             self.ollama.setRowCount(0)
