@@ -68,8 +68,9 @@ class AuditDialog(QDialog):
         self.table.resizeColumnsToContents()
         if rows:
             self.summary.setText(
-                f"{len(rows)} request(s) left this computer, each approved by you. "
-                "Message text is never logged here: only its fingerprint and size."
+                f"{len(rows)} request(s) left this computer: cloud messages you approved one "
+                "by one, model downloads you started, and requests to your own servers on the "
+                "network. Message text is never logged here: only its fingerprint and size."
             )
         else:
             self.summary.setText("No request has left this computer.")
