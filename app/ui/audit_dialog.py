@@ -47,6 +47,7 @@ class AuditDialog(QDialog):
         self.loaded = False
         layout = QVBoxLayout(self)
         self.summary = QLabel("Reading the audit log…")
+        self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Audit summary")
         layout.addWidget(self.summary)
         self.table = QTableWidget(0, len(COLUMNS))
