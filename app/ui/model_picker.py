@@ -40,14 +40,18 @@ class ModelsMixin(WindowPart):
         raise NotImplementedError
 
     # -- Tools menu -----------------------------------------------------------------
+    def _show_tool(self, dialog: QDialog) -> QDialog:
+        """A Tools dialog: non-modal, deleted when closed."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def open_settings(self) -> QDialog:
         from app.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.hearth, self._widget())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.applied.connect(self._settings_applied)
-        dialog.show()
-        return dialog
+        return self._show_tool(dialog)
 
     def _settings_applied(self, keys: list[str]) -> None:
         if any(k.startswith(("engines.", "network.")) for k in keys):
@@ -61,36 +65,26 @@ class ModelsMixin(WindowPart):
         from app.ui.keys_dialog import KeysDialog
 
         dialog = KeysDialog(self.hearth, self._widget())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.providersChanged.connect(self.cloud.fill_targets)
-        dialog.show()
         self.cloud.fill_targets()
-        return dialog
+        return self._show_tool(dialog)
 
     def open_models(self) -> QDialog:
         from app.ui.models_dialog import ModelsDialog
 
         dialog = ModelsDialog(self.hearth, self._widget())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(self._models_changed)
-        dialog.show()
-        return dialog
+        return self._show_tool(dialog)
 
     def open_dashboard(self) -> QDialog:
         from app.ui.dashboard import Dashboard
 
-        dialog = Dashboard(self.hearth, self._widget())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return self._show_tool(Dashboard(self.hearth, self._widget()))
 
     def open_audit(self) -> QDialog:
         from app.ui.audit_dialog import AuditDialog
 
-        dialog = AuditDialog(self.hearth, self._widget())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return self._show_tool(AuditDialog(self.hearth, self._widget()))
 
     # -- models ---------------------------------------------------------------
     def _refresh_models(self) -> None:
