@@ -190,7 +190,7 @@ class Hearth:
                 bytes_sent=len(sent.body),
                 redacted={},
                 message_id=None,
-                outcome="sent to your own server on the network (lan mode)",
+                outcome="handed to the network: your own server (lan mode)",
             )
 
         return tap
