@@ -169,31 +169,9 @@ class Hearth:
     def lan_audit_tap(self, provider: str = "server") -> Any:
         """A request tap that audits requests to servers on other machines (LAN): the
         self-hosted server and Ollama; loopback traffic never leaves this computer."""
-        from app.engines.remote import SentRequest
-        from app.privacy.network import current_policy
-        from app.privacy.offline import is_loopback
-        from app.storage.audit import EgressLog
+        from app.storage.audit import LanAudit
 
-        history = self.history
-
-        def tap(sent: SentRequest) -> None:
-            if is_loopback(sent.host):
-                return
-            policy = current_policy()
-            if policy is not None and not policy.allow(sent.host, None):
-                return  # the network guard refuses the connection: nothing leaves
-            EgressLog(history).record(
-                provider=provider,
-                host=sent.host,
-                model="",
-                payload_sha256=sent.sha256,
-                bytes_sent=len(sent.body),
-                redacted={},
-                message_id=None,
-                outcome="handed to the network: your own server (lan mode)",
-            )
-
-        return tap
+        return LanAudit(self.history, provider)
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.engines.base import ChatMessage, Delta, GenerationOptions, Timings, Usage
-from app.engines.remote import RemoteEngine, RequestTap, SentRequest
+from app.engines.remote import RemoteEngine, RequestTap, event_hooks
 from app.errors import EngineError
 from app.privacy.offline import refused_by_policy
 
@@ -46,12 +46,8 @@ def _client(base_url: str, timeout_s: float, tap: RequestTap | None) -> Any:
     to another machine), and ignoring proxy variables the user did not set for Hearth."""
     import ollama
 
-    def on_request(request: Any) -> None:
-        if tap is not None:
-            tap(SentRequest(request.url.host.lower(), bytes(request.read())))
-
     return ollama.Client(
-        host=base_url, timeout=timeout_s, trust_env=False, event_hooks={"request": [on_request]}
+        host=base_url, timeout=timeout_s, trust_env=False, event_hooks=event_hooks(tap)
     )
 
 

@@ -31,6 +31,7 @@ class SentRequest:
 
     host: str
     body: bytes
+    request_id: int = 0  # pairs the request with its answer (see ``answered``)
 
     @property
     def sha256(self) -> str:
@@ -38,6 +39,24 @@ class SentRequest:
 
 
 RequestTap = Callable[[SentRequest], None]
+
+
+def event_hooks(tap: RequestTap | None) -> dict[str, list[Callable[[Any], None]]]:
+    """httpx/httpx2 event hooks reporting each request body to ``tap`` as it is handed to
+    the network, and its HTTP status to ``tap.answered(request_id, status)`` when the tap
+    has that method."""
+
+    def on_request(request: Any) -> None:
+        if tap is not None:
+            body = bytes(request.read())
+            tap(SentRequest(request.url.host.lower(), body, id(request)))
+
+    def on_response(response: Any) -> None:
+        answered = getattr(tap, "answered", None)
+        if answered is not None:
+            answered(id(response.request), response.status_code)
+
+    return {"request": [on_request], "response": [on_response]}
 
 
 class RemoteEngineError(EngineError):
@@ -62,14 +81,9 @@ def http_client(tap: RequestTap | None, timeout_s: float) -> Any:
     """An ``httpx2`` client (the SDKs' transport) that reports each request body to ``tap``."""
     import httpx2
 
-    def on_request(request: Any) -> None:
-        if tap is not None:
-            body = request.read()
-            tap(SentRequest(request.url.host.lower(), bytes(body)))
-
     return httpx2.Client(
         timeout=httpx2.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
-        event_hooks={"request": [on_request]},
+        event_hooks=event_hooks(tap),
         trust_env=False,  # no proxy from the environment that the user did not choose here
     )
 

@@ -9,6 +9,7 @@ counts of what was redacted.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -118,3 +119,59 @@ class EgressLog:
             if limit:
                 query = query.limit(limit)
             return [_view(r) for r in session.scalars(query).all()]
+
+
+class LanAudit:
+    """The egress audit of requests to your own servers on other machines (the self-hosted
+    server, Ollama): a row when a request is handed to the network, completed with the HTTP
+    status when the answer arrives.  Use it as a request tap (see
+    :func:`app.engines.remote.event_hooks`).  Loopback traffic never leaves this computer
+    and is not recorded; nor is a request the network mode refuses (nothing is sent)."""
+
+    HANDED = "handed to the network: your own server (lan mode)"
+
+    def __init__(self, history: History, provider: str) -> None:
+        self.history = history
+        self.provider = provider
+        self._rows: dict[int, int] = {}  # request id -> audit row, until answered
+        self._lock = threading.Lock()
+
+    def __call__(self, sent: Any) -> None:
+        from app.privacy.network import current_policy
+        from app.privacy.offline import is_loopback
+
+        if is_loopback(sent.host):
+            return
+        policy = current_policy()
+        if policy is not None and not policy.allow(sent.host, None):
+            return  # the network guard refuses the connection: nothing leaves
+        row = EgressLog(self.history).record(
+            provider=self.provider,
+            host=sent.host,
+            model=_model_named_in(sent.body),
+            payload_sha256=sent.sha256,
+            bytes_sent=len(sent.body),
+            redacted={},
+            message_id=None,
+            outcome=self.HANDED,
+        )
+        with self._lock:
+            if len(self._rows) > 256:  # requests that never got an answer (host down)
+                self._rows.clear()
+            self._rows[sent.request_id] = row
+
+    def answered(self, request_id: int, status: int) -> None:
+        with self._lock:
+            row = self._rows.pop(request_id, None)
+        if row is not None:
+            EgressLog(self.history).finish(row, outcome=f"your own server answered HTTP {status}")
+
+
+def _model_named_in(body: bytes) -> str:
+    """The "model" field of a JSON request body (Ollama and OpenAI-style APIs), if any."""
+    try:
+        doc = json.loads(body) if body else None
+    except ValueError:
+        return ""
+    model = doc.get("model") if isinstance(doc, dict) else None
+    return model if isinstance(model, str) else ""

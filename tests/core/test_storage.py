@@ -248,3 +248,31 @@ def test_a_version_2_database_gains_cloud_columns_and_the_audit_table(tmp_path: 
     columns = {r[1] for r in check.execute("PRAGMA table_info(models)")}
     assert "gpu_layers" in columns
     check.close()
+
+
+def test_lan_audit_rows_pair_each_request_with_its_answer(history: History) -> None:
+    from app.engines.remote import SentRequest
+    from app.privacy.network import enforce
+    from app.storage.audit import EgressLog, LanAudit
+
+    audit = LanAudit(history, "server")
+    body = b'{"model": "llama3", "messages": []}'
+    try:
+        enforce("offline")
+        audit(SentRequest("192.168.77.10", body, 1))  # refused by the guard: nothing sent
+        enforce("lan")
+        audit(SentRequest("127.0.0.1", body, 2))  # loopback: never leaves the computer
+        audit(SentRequest("192.168.77.10", body, 3))  # the server turns out to be down
+        audit(SentRequest("192.168.77.10", b"", 4))  # a GET, answered
+        audit(SentRequest("192.168.77.10", body, 5))  # answered with an error
+        audit.answered(5, 503)  # pairs with its own request, not the oldest open one
+        audit.answered(4, 200)
+        audit.answered(99, 200)  # an answer to nothing recorded changes nothing
+    finally:
+        enforce("offline")
+    rows = sorted(EgressLog(history).rows(), key=lambda r: r.id)
+    assert [(r.host, r.model, r.bytes_sent, r.outcome) for r in rows] == [
+        ("192.168.77.10", "llama3", len(body), LanAudit.HANDED),
+        ("192.168.77.10", "", 0, "your own server answered HTTP 200"),
+        ("192.168.77.10", "llama3", len(body), "your own server answered HTTP 503"),
+    ]

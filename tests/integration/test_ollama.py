@@ -135,8 +135,11 @@ def test_requests_to_an_ollama_on_another_machine_are_audited(hearth_home: Path)
     chat_body = next(raw for path, raw in server.raw if path == "/api/chat")
     chats = [r for r in rows if r["payload_sha256"] == hashlib.sha256(chat_body).hexdigest()]
     assert len(chats) == 1 and chats[0]["bytes_sent"] == len(chat_body)
-    # /api/tags (models list) + /api/show and /api/chat (the chat): one row per request.
+    # /api/tags (models list) + /api/show and /api/chat (the chat): one row per request,
+    # each completed with the server's answer, naming the model where the request does.
     assert len(rows) == 3
+    assert {r["outcome"] for r in rows} == {"your own server answered HTTP 200"}
+    assert sorted(r["model"] for r in rows) == ["", "tiny", "tiny"]
 
 
 def test_ollama_models_are_listed_beside_hearths_with_status(hearth_home: Path) -> None:
