@@ -353,7 +353,7 @@ def cmd_bench(hearth: Hearth, args: argparse.Namespace) -> int:
     from app.bench import run_bench
 
     results = run_bench(hearth, tokens=args.tokens, gui=not args.skip_gui, log=note)
-    (hearth.paths.data_dir / "bench.json").write_text(json.dumps(results, indent=2))
+    hearth.bench_file.write_text(json.dumps(results, indent=2))
     if args.json:
         emit_json(results)
     else:
@@ -404,22 +404,6 @@ def cmd_redact(hearth: Hearth, args: argparse.Namespace) -> int:
     return 0
 
 
-def measured_tokens_per_second(hearth: Hearth) -> tuple[float, str] | None:
-    """This computer's decode speed and where it comes from: ``hearth bench``'s last
-    measurement, else the median of the local replies of the last 30 days."""
-    import json
-
-    path = hearth.paths.data_dir / "bench.json"
-    try:
-        value = json.loads(path.read_text()).get("decode_tokens_per_s_engine")
-    except (OSError, ValueError):
-        value = None
-    if isinstance(value, int | float) and value > 0:
-        return float(value), "hearth bench"
-    speed = hearth.history.local_reply_speed(30)
-    return (speed, "your local replies, last 30 days") if speed else None
-
-
 def cmd_breakeven(hearth: Hearth, args: argparse.Namespace) -> int:
     from app.costs.breakeven import BreakevenInputs, compute
     from app.costs.pricing import load_prices
@@ -430,7 +414,7 @@ def cmd_breakeven(hearth: Hearth, args: argparse.Namespace) -> int:
     price = table.require(args.cloud_model)
     rate = args.tokens_per_second
     if rate is None and args.capacity_tokens_per_day is None:
-        measured = measured_tokens_per_second(hearth)
+        measured = hearth.measured_tokens_per_second()
         if measured is not None:
             rate, source = measured
             note(f"Using this machine's measured {rate:.1f} tokens/s ({source}).")

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from functools import cached_property
 from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.config import Paths, Settings, load_settings, save_settings
@@ -23,8 +24,10 @@ if TYPE_CHECKING:  # SQLAlchemy takes a second to import: only on first use
     from app.chat.cloud import CloudService
     from app.chat.session import ChatService
     from app.costs.pricing import PriceTable
+    from app.engines.ollama_engine import OllamaEngine
     from app.privacy.redactor import Redactor
     from app.secrets import SecretStore
+    from app.storage.audit import LanAudit
     from app.storage.history import History
 
 log = logging.getLogger("hearth")
@@ -159,14 +162,14 @@ class Hearth:
         url = self.settings.engines.ollama.base_url
         return ollama_status(url, on_request=self.lan_audit_tap("ollama"))
 
-    def ollama_engine(self, model: str) -> Any:
+    def ollama_engine(self, model: str) -> OllamaEngine:
         """An engine for one of the configured Ollama server's models."""
         from app.engines.ollama_engine import OllamaEngine
 
         url = self.settings.engines.ollama.base_url
         return OllamaEngine(model, url, on_request=self.lan_audit_tap("ollama"))
 
-    def lan_audit_tap(self, provider: str = "server") -> Any:
+    def lan_audit_tap(self, provider: str = "server") -> LanAudit:
         """A request tap that audits requests to servers on other machines (LAN): the
         self-hosted server and Ollama; loopback traffic never leaves this computer."""
         from app.storage.audit import LanAudit
@@ -175,6 +178,25 @@ class Hearth:
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)
+
+    @property
+    def bench_file(self) -> Path:
+        """Where ``hearth bench`` keeps its last results."""
+        return self.paths.data_dir / "bench.json"
+
+    def measured_tokens_per_second(self) -> tuple[float, str] | None:
+        """This computer's decode speed and where it comes from: ``hearth bench``'s last
+        measurement, else the median of the local replies of the last 30 days."""
+        import json
+
+        try:
+            value = json.loads(self.bench_file.read_text()).get("decode_tokens_per_s_engine")
+        except (OSError, ValueError, AttributeError):
+            value = None
+        if isinstance(value, int | float) and value > 0:
+            return float(value), "hearth bench"
+        speed = self.history.local_reply_speed(30)
+        return (speed, "your local replies, last 30 days") if speed else None
 
     def apply_settings(self, changes: dict[str, str]) -> dict[str, str]:
         """Change several settings at once (all valid, or none changed), save them, and

@@ -44,7 +44,6 @@ class DashboardData:
 
 
 def collect(hearth: Hearth) -> DashboardData:
-    from app.commands import measured_tokens_per_second
     from app.costs.usage import usage_report
 
     cfg = hearth.settings.costs
@@ -59,7 +58,7 @@ def collect(hearth: Hearth) -> DashboardData:
         report,
         prices,
         hearth.history.average_tokens_per_day(30),
-        measured_tokens_per_second(hearth),
+        hearth.measured_tokens_per_second(),
         cfg.monthly_budget_usd,
     )
 
