@@ -16,7 +16,7 @@ from app.engines.remote import (
     READ_TIMEOUT_S,
     RemoteEngine,
     RequestTap,
-    http_client,
+    sdk_options,
 )
 
 DEFAULT_CONTEXT = 200_000
@@ -45,12 +45,7 @@ class AnthropicEngine(RemoteEngine):
             label=label,
             context_length=context_length,
         )
-        self._client = anthropic.Anthropic(
-            api_key=api_key or "no-key",
-            base_url=base_url,
-            max_retries=0,
-            http_client=http_client(on_request, timeout_s),
-        )
+        self._client = anthropic.Anthropic(**sdk_options(api_key, base_url, on_request, timeout_s))
 
     def stream(self, messages: list[ChatMessage], options: GenerationOptions) -> Iterator[Delta]:
         self._cancel.clear()

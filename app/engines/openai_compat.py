@@ -19,7 +19,7 @@ from app.engines.remote import (
     RemoteEngine,
     RemoteEngineError,
     RequestTap,
-    http_client,
+    sdk_options,
 )
 
 DEFAULT_CONTEXT = 128_000  # cloud models; self-hosted servers report or are told theirs
@@ -48,13 +48,7 @@ class OpenAICompatEngine(RemoteEngine):
             label=label,
             context_length=context_length,
         )
-        self._client = openai.OpenAI(
-            # Self-hosted servers often need no key; the SDK insists on some value.
-            api_key=api_key or "no-key",
-            base_url=base_url,
-            max_retries=0,
-            http_client=http_client(on_request, timeout_s),
-        )
+        self._client = openai.OpenAI(**sdk_options(api_key, base_url, on_request, timeout_s))
 
     def list_models(self) -> list[str]:
         """The server's ``/v1/models``."""

@@ -88,6 +88,20 @@ def http_client(tap: RequestTap | None, timeout_s: float) -> Any:
     )
 
 
+def sdk_options(
+    api_key: str | None, base_url: str, tap: RequestTap | None, timeout_s: float
+) -> dict[str, Any]:
+    """What both official SDK clients are built with: retries off (a retry would be a new
+    request without a new consent), our tapped HTTP client, and some key (self-hosted
+    servers often need none; the SDKs insist on a value)."""
+    return {
+        "api_key": api_key or "no-key",
+        "base_url": base_url,
+        "max_retries": 0,
+        "http_client": http_client(tap, timeout_s),
+    }
+
+
 def _mask(text: str, secret: str | None) -> str:
     if secret and len(secret) >= 4:
         text = text.replace(secret, "…" + secret[-4:])
