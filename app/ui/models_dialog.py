@@ -78,6 +78,16 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     return table
 
 
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    """Replace the table's rows with ``rows`` (one text per column), columns fitted."""
+    table.setRowCount(0)
+    for r, cells in enumerate(rows):
+        table.insertRow(r)
+        for c, text in enumerate(cells):
+            table.setItem(r, c, QTableWidgetItem(text))
+    table.resizeColumnsToContents()
+
+
 class ModelsDialog(QDialog):
     def __init__(self, hearth: Hearth, parent: object = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
@@ -191,11 +201,8 @@ class ModelsDialog(QDialog):
             f"free) · GPU: {gpus} · llama.cpp build: {', '.join(hw.build_backends)} "
             f"({offload})"
         )
-        self.local.setRowCount(0)
-        for entry, fit in data.local:
-            r = self.local.rowCount()
-            self.local.insertRow(r)
-            cells = [
+        local_rows = [
+            [
                 entry.name,
                 entry.architecture,
                 entry.quantization or "?",
@@ -206,17 +213,15 @@ class ModelsDialog(QDialog):
                 entry.gpu_layers or "default",
                 (entry.sha256 or "not computed")[:16],
             ]
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if fit and c == 6:
-                    item.setToolTip(fit["reason"])
-                self.local.setItem(r, c, item)
-        self.local.resizeColumnsToContents()
-        self.catalog.setRowCount(0)
-        for c_entry, fit in data.catalog:
-            r = self.catalog.rowCount()
-            self.catalog.insertRow(r)
-            cells = [
+            for entry, fit in data.local
+        ]
+        _fill(self.local, local_rows)
+        for r, (_entry, fit) in enumerate(data.local):
+            fit_cell = self.local.item(r, 6)
+            if fit and fit_cell is not None:
+                fit_cell.setToolTip(fit["reason"])
+        catalog_rows = [
+            [
                 c_entry.name,
                 c_entry.title,
                 c_entry.quantization,
@@ -225,25 +230,20 @@ class ModelsDialog(QDialog):
                 f"{fit['verdict']} ({fit['device']})",
                 fit["reason"],
             ]
-            for c, text in enumerate(cells):
-                self.catalog.setItem(r, c, QTableWidgetItem(text))
-        self.catalog.resizeColumnsToContents()
+            for c_entry, fit in data.catalog
+        ]
+        _fill(self.catalog, catalog_rows)
         if data.ollama is None:
             self.ollama_status.setText(
                 "Ollama is not used. Turn it on in Tools → Settings → Your servers, or with "
-                "'hearth settings set "
-                "engines.ollama.enabled true'."
+                "'hearth settings set engines.ollama.enabled true'."
             )
-            self.ollama.setRowCount(0)
+            _fill(self.ollama, [])
         else:
             self.ollama_status.setText(
                 f"Ollama at {data.ollama['base_url']}: {data.ollama['status']}"
             )
-            self.ollama.setRowCount(0)
-            for name in data.ollama["models"]:
-                r = self.ollama.rowCount()
-                self.ollama.insertRow(r)
-                self.ollama.setItem(r, 0, QTableWidgetItem(name))
+            _fill(self.ollama, [[name] for name in data.ollama["models"]])
 
     def _failed(self, message: str) -> None:
         self.loading = False
